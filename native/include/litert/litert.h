@@ -1,0 +1,158 @@
+/* litert: a compact runtime for models in the TensorFlow Lite flatbuffer format.
+ *
+ * The one public header. Typical use:
+ *
+ *     char err[256];
+ *     lt_model *model = lt_model_from_file("model.tflite", err, sizeof err);
+ *     lt_options opts = lt_options_default();
+ *     lt_interpreter *it = lt_interpreter_create(model, &opts, err, sizeof err);
+ *     lt_interpreter_allocate(it);
+ *     lt_interpreter_set_input(it, 0, data, bytes);   // or write lt_interpreter_tensor_data()
+ *     lt_interpreter_invoke(it);
+ *     const float *y = lt_interpreter_tensor_data(it, lt_interpreter_output_tensor(it, 0));
+ *     lt_interpreter_free(it);
+ *     lt_model_free(model);
+ *
+ * Every call that can fail returns a status; the message is in lt_interpreter_error(), or in
+ * the caller's `err` buffer for calls that create objects. Nothing here prints or aborts.
+ * A model must outlive the interpreters made from it; one interpreter must not be used from
+ * two threads at once, but separate interpreters may run concurrently. */
+#ifndef LITERT_LITERT_H
+#define LITERT_LITERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32)
+#define LT_API __declspec(dllexport)
+#else
+#define LT_API __attribute__((visibility("default")))
+#endif
+
+typedef enum lt_status { LT_OK = 0, LT_ERROR = 1 } lt_status;
+
+/* Element types; the values are TensorFlow Lite's TensorType enum. */
+typedef enum lt_type {
+    LT_FLOAT32 = 0,
+    LT_FLOAT16 = 1,
+    LT_INT32 = 2,
+    LT_UINT8 = 3,
+    LT_INT64 = 4,
+    LT_STRING = 5,
+    LT_BOOL = 6,
+    LT_INT16 = 7,
+    LT_COMPLEX64 = 8,
+    LT_INT8 = 9,
+    LT_FLOAT64 = 10,
+    LT_COMPLEX128 = 11,
+    LT_UINT64 = 12,
+    LT_RESOURCE = 13,
+    LT_VARIANT = 14,
+    LT_UINT32 = 15,
+    LT_UINT16 = 16,
+    LT_INT4 = 17,
+    LT_BFLOAT16 = 18
+} lt_type;
+
+typedef struct lt_model lt_model;
+typedef struct lt_interpreter lt_interpreter;
+
+/* ---- Model ---------------------------------------------------------------------------- */
+
+/* Verifies and wraps a model held in memory. Zero-copy: constant tensors point into `data`,
+ * which the caller keeps alive and unchanged until lt_model_free. NULL on error. */
+LT_API lt_model *lt_model_from_buffer(const void *data, size_t size, char *err, size_t err_len);
+/* Maps a model file into memory (mmap) and verifies it. NULL on error. */
+LT_API lt_model *lt_model_from_file(const char *path, char *err, size_t err_len);
+LT_API void lt_model_free(lt_model *model);
+
+LT_API int lt_model_subgraph_count(const lt_model *model);
+LT_API const char *lt_model_description(const lt_model *model);
+
+/* Signatures (SignatureDef): named entry points mapping names to tensor indices. */
+LT_API int lt_model_signature_count(const lt_model *model);
+LT_API const char *lt_model_signature_key(const lt_model *model, int sig);
+LT_API int lt_model_signature_subgraph(const lt_model *model, int sig);
+/* is_output = 0 for inputs, 1 for outputs. */
+LT_API int lt_model_signature_io_count(const lt_model *model, int sig, int is_output);
+LT_API const char *lt_model_signature_io_name(const lt_model *model, int sig, int is_output, int i);
+LT_API int lt_model_signature_io_tensor(const lt_model *model, int sig, int is_output, int i);
+
+/* ---- Interpreter ---------------------------------------------------------------------- */
+
+typedef struct lt_options {
+    int num_threads; /* <= 0: let the runtime choose; 1: run on the calling thread only */
+} lt_options;
+
+LT_API lt_options lt_options_default(void);
+
+/* Builds an interpreter over the model's main subgraph (subgraph 0). NULL on error. */
+LT_API lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *options,
+                                             char *err, size_t err_len);
+LT_API void lt_interpreter_free(lt_interpreter *interp);
+/* Message of the last failed call on this interpreter ("" if none). */
+LT_API const char *lt_interpreter_error(const lt_interpreter *interp);
+
+LT_API int lt_interpreter_tensor_count(const lt_interpreter *interp);
+LT_API int lt_interpreter_input_count(const lt_interpreter *interp);
+LT_API int lt_interpreter_output_count(const lt_interpreter *interp);
+/* Tensor index of the i-th input / output; -1 if i is out of range. */
+LT_API int lt_interpreter_input_tensor(const lt_interpreter *interp, int i);
+LT_API int lt_interpreter_output_tensor(const lt_interpreter *interp, int i);
+/* Tensor index by name; -1 if no tensor has that name. */
+LT_API int lt_interpreter_find_tensor(const lt_interpreter *interp, const char *name);
+LT_API int lt_interpreter_node_count(const lt_interpreter *interp);
+
+/* Changes the shape of the i-th input. Takes effect at the next lt_interpreter_allocate. */
+LT_API lt_status lt_interpreter_resize_input(lt_interpreter *interp, int i, const int32_t *dims,
+                                             int rank);
+/* Infers every shape, prepares every op and plans the arena. Needed before invoke, and again
+ * after a resize. */
+LT_API lt_status lt_interpreter_allocate(lt_interpreter *interp);
+LT_API lt_status lt_interpreter_invoke(lt_interpreter *interp);
+/* Bytes of the activation arena planned by the last allocate. */
+LT_API size_t lt_interpreter_arena_bytes(const lt_interpreter *interp);
+
+/* Describes one tensor. Pointers stay valid until the next allocate/resize or free. */
+typedef struct lt_tensor_info {
+    const char *name;
+    lt_type type;
+    int rank;
+    const int32_t *dims;
+    int signature_rank;             /* 0 when the file has no shape_signature */
+    const int32_t *dims_signature;  /* -1 marks a dynamic dimension */
+    size_t bytes;
+    int is_constant;
+    int quant_count;                /* 0: not quantized */
+    int quant_dimension;
+    const float *quant_scales;
+    const int64_t *quant_zero_points;
+} lt_tensor_info;
+
+LT_API lt_status lt_interpreter_tensor_info(const lt_interpreter *interp, int tensor,
+                                            lt_tensor_info *info);
+/* Pointer to a tensor's data (NULL before allocate or for an unallocated tensor). Valid until
+ * the next allocate or resize. Writing to a constant tensor is not allowed. */
+LT_API void *lt_interpreter_tensor_data(lt_interpreter *interp, int tensor);
+/* Copies `bytes` into a non-constant tensor; bytes must equal the tensor's size. */
+LT_API lt_status lt_interpreter_set_tensor(lt_interpreter *interp, int tensor, const void *data,
+                                           size_t bytes);
+/* Copies a tensor's data out; bytes must equal the tensor's size. */
+LT_API lt_status lt_interpreter_get_tensor(lt_interpreter *interp, int tensor, void *data,
+                                           size_t bytes);
+/* Builtin op code and name of node i, or -1 / NULL when out of range. */
+LT_API int lt_interpreter_node_op(const lt_interpreter *interp, int node);
+LT_API const char *lt_interpreter_node_op_name(const lt_interpreter *interp, int node);
+
+LT_API const char *lt_type_name_of(lt_type type);
+LT_API const char *lt_version(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,30 @@
+/* The state that ops reach through lt_context: error message, thread count, and memory owned
+ * by the current plan. Kept apart from the interpreter so kernel_api.c depends on nothing
+ * else. */
+#ifndef LITERT_CONTEXT_H
+#define LITERT_CONTEXT_H
+
+#include <stddef.h>
+
+#define LT_ERROR_LEN 512
+
+typedef struct lt_plan_block {
+    struct lt_plan_block *next;
+} lt_plan_block;
+
+struct lt_context {
+    char error[LT_ERROR_LEN];
+    int num_threads;
+    lt_plan_block *plan_blocks; /* lt_ctx_alloc memory, freed at the next allocate */
+};
+
+/* Frees every block from lt_ctx_alloc. */
+void lt_ctx_free_plan(struct lt_context *ctx);
+/* Formats an error not tied to a node. Returns LT_ERROR. */
+int lt_ctx_errorf(struct lt_context *ctx, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+#endif

@@ -1,0 +1,520 @@
+/* The interpreter: tensors and nodes of the main subgraph, allocate (prepare every op, plan the
+ * arena) and invoke (run every op in order). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "arena_planner.h"
+#include "context.h"
+#include "kernel_api.h"
+#include "model.h"
+#include "op_registry.h"
+
+struct lt_interpreter {
+    lt_context ctx;
+    const lt_model *model;
+    const lt_subgraph *graph;
+    int32_t n_tensors;
+    lt_tensor *tensors;
+    int32_t n_nodes;
+    lt_node *nodes;
+    lt_tensor **node_io;      /* backing store of every node's inputs/outputs arrays */
+    int32_t *producer;        /* node writing each tensor, -1 if none */
+    int32_t *last_use;        /* last node reading each tensor, -1 if none */
+    bool *is_graph_input;
+    bool *is_graph_output;
+    void **variable_data;     /* persistent storage of variable tensors */
+    lt_arena_request *requests;
+    int32_t *request_owner;   /* tensor index, or -(node index + 1) for scratch */
+    uint8_t *arena;
+    size_t arena_bytes;
+    bool allocated;
+};
+
+static void set_create_error(char *err, size_t err_len, const char *msg) {
+    if (err != NULL && err_len > 0) snprintf(err, err_len, "%s", msg);
+}
+
+lt_options lt_options_default(void) {
+    lt_options o;
+    o.num_threads = 1;
+    return o;
+}
+
+const char *lt_version(void) { return "0.1.0"; }
+
+/* Checks the dataflow of the subgraph: every input of a node is a constant, a variable, a
+ * graph input or the output of an earlier node; no node writes a constant, a graph input or a
+ * tensor another node already wrote. Fills producer/last_use. */
+static bool check_dataflow(lt_interpreter *it) {
+    const lt_subgraph *g = it->graph;
+    for (int32_t t = 0; t < it->n_tensors; t++) {
+        it->producer[t] = -1;
+        it->last_use[t] = -1;
+    }
+    for (int32_t i = 0; i < g->n_inputs; i++) {
+        int32_t t = g->inputs[i];
+        if (it->tensors[t].is_constant)
+            return lt_ctx_errorf(&it->ctx, "graph input %d (tensor %d '%s') is a constant",
+                                 (int)i, (int)t, it->tensors[t].name) == LT_OK;
+        it->is_graph_input[t] = true;
+    }
+    for (int32_t i = 0; i < g->n_outputs; i++) it->is_graph_output[g->outputs[i]] = true;
+    for (int32_t n = 0; n < g->n_ops; n++) {
+        const lt_model_op *op = &g->ops[n];
+        for (int32_t k = 0; k < op->n_inputs; k++) {
+            int32_t t = op->inputs[k];
+            if (t < 0) continue;
+            const lt_tensor *ten = &it->tensors[t];
+            if (!ten->is_constant && !ten->is_variable && !it->is_graph_input[t] &&
+                it->producer[t] < 0)
+                return lt_ctx_errorf(&it->ctx,
+                                     "node %d (%s) reads tensor %d '%s' before any node writes it",
+                                     (int)n, lt_builtin_op_name(op->builtin_code), (int)t,
+                                     ten->name) == LT_OK;
+            it->last_use[t] = n;
+        }
+        for (int32_t k = 0; k < op->n_outputs; k++) {
+            int32_t t = op->outputs[k];
+            const lt_tensor *ten = &it->tensors[t];
+            if (ten->is_constant || ten->is_variable || it->is_graph_input[t] ||
+                it->producer[t] >= 0)
+                return lt_ctx_errorf(&it->ctx,
+                                     "node %d (%s) writes tensor %d '%s', which is a constant, "
+                                     "a variable, a graph input or another node's output",
+                                     (int)n, lt_builtin_op_name(op->builtin_code), (int)t,
+                                     ten->name) == LT_OK;
+            it->producer[t] = n;
+        }
+    }
+    for (int32_t i = 0; i < g->n_outputs; i++) {
+        int32_t t = g->outputs[i];
+        const lt_tensor *ten = &it->tensors[t];
+        if (!ten->is_constant && !ten->is_variable && !it->is_graph_input[t] && it->producer[t] < 0)
+            return lt_ctx_errorf(&it->ctx, "graph output %d (tensor %d '%s') is never written",
+                                 (int)i, (int)t, ten->name) == LT_OK;
+    }
+    return true;
+}
+
+static bool setup_tensors(lt_interpreter *it) {
+    const lt_subgraph *g = it->graph;
+    for (int32_t i = 0; i < it->n_tensors; i++) {
+        const lt_model_tensor *mt = &g->tensors[i];
+        lt_tensor *t = &it->tensors[i];
+        t->name = mt->name;
+        t->type = mt->type;
+        t->shape = mt->shape;
+        t->signature = mt->signature;
+        t->has_signature = mt->has_signature;
+        t->quant = mt->quant;
+        t->index = i;
+        t->is_variable = mt->is_variable;
+        if (mt->data != NULL && !mt->is_variable) {
+            t->data = (void *)(uintptr_t)mt->data; /* read-only: no node may write it */
+            t->bytes = mt->data_bytes;
+            t->is_constant = true;
+        } else if (mt->is_variable) {
+            size_t bytes;
+            if (!lt_shape_bytes(&mt->shape, mt->type, &bytes))
+                return lt_ctx_errorf(&it->ctx, "variable tensor %d '%s' has an invalid size",
+                                     (int)i, mt->name) == LT_OK;
+            it->variable_data[i] = lt_aligned_calloc(bytes);
+            if (it->variable_data[i] == NULL)
+                return lt_ctx_errorf(&it->ctx, "out of memory for variable tensor '%s'",
+                                     mt->name) == LT_OK;
+            if (mt->data != NULL) memcpy(it->variable_data[i], mt->data, bytes);
+            t->data = it->variable_data[i];
+            t->bytes = bytes;
+        }
+    }
+    return true;
+}
+
+static bool setup_nodes(lt_interpreter *it) {
+    const lt_subgraph *g = it->graph;
+    size_t total_io = 0;
+    for (int32_t n = 0; n < g->n_ops; n++)
+        total_io += (size_t)g->ops[n].n_inputs + (size_t)g->ops[n].n_outputs;
+    it->node_io = calloc(total_io == 0 ? 1 : total_io, sizeof *it->node_io);
+    if (it->node_io == NULL) return lt_ctx_errorf(&it->ctx, "out of memory") == LT_OK;
+    lt_tensor **io = it->node_io;
+    for (int32_t n = 0; n < g->n_ops; n++) {
+        const lt_model_op *op = &g->ops[n];
+        lt_node *node = &it->nodes[n];
+        node->index = n;
+        node->builtin_code = op->builtin_code;
+        node->op = op->custom_code == NULL ? lt_find_builtin_op(op->builtin_code) : NULL;
+        node->n_inputs = op->n_inputs;
+        node->n_outputs = op->n_outputs;
+        node->inputs = io;
+        for (int32_t k = 0; k < op->n_inputs; k++)
+            *io++ = op->inputs[k] < 0 ? NULL : &it->tensors[op->inputs[k]];
+        node->outputs = io;
+        for (int32_t k = 0; k < op->n_outputs; k++) *io++ = &it->tensors[op->outputs[k]];
+        node->options_type = op->options_type;
+        node->options = op->options;
+    }
+    return true;
+}
+
+lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *options,
+                                      char *err, size_t err_len) {
+    if (err != NULL && err_len > 0) err[0] = '\0';
+    if (model == NULL) {
+        set_create_error(err, err_len, "model is NULL");
+        return NULL;
+    }
+    lt_interpreter *it = calloc(1, sizeof *it);
+    if (it == NULL) {
+        set_create_error(err, err_len, "out of memory");
+        return NULL;
+    }
+    lt_options opts = options ? *options : lt_options_default();
+    it->ctx.num_threads = opts.num_threads <= 0 ? 1 : opts.num_threads;
+    it->model = model;
+    it->graph = &model->subgraphs[0];
+    it->n_tensors = it->graph->n_tensors;
+    it->n_nodes = it->graph->n_ops;
+    size_t nt = it->n_tensors == 0 ? 1 : (size_t)it->n_tensors;
+    size_t nn = it->n_nodes == 0 ? 1 : (size_t)it->n_nodes;
+    it->tensors = calloc(nt, sizeof *it->tensors);
+    it->nodes = calloc(nn, sizeof *it->nodes);
+    it->producer = calloc(nt, sizeof *it->producer);
+    it->last_use = calloc(nt, sizeof *it->last_use);
+    it->is_graph_input = calloc(nt, sizeof *it->is_graph_input);
+    it->is_graph_output = calloc(nt, sizeof *it->is_graph_output);
+    it->variable_data = calloc(nt, sizeof *it->variable_data);
+    it->requests = calloc(nt + nn, sizeof *it->requests);
+    it->request_owner = calloc(nt + nn, sizeof *it->request_owner);
+    bool ok = it->tensors && it->nodes && it->producer && it->last_use && it->is_graph_input &&
+              it->is_graph_output && it->variable_data && it->requests &&
+              it->request_owner;
+    if (!ok) lt_ctx_errorf(&it->ctx, "out of memory creating the interpreter");
+    ok = ok && setup_tensors(it) && setup_nodes(it) && check_dataflow(it);
+    if (!ok) {
+        set_create_error(err, err_len, it->ctx.error);
+        lt_interpreter_free(it);
+        return NULL;
+    }
+    return it;
+}
+
+void lt_interpreter_free(lt_interpreter *it) {
+    if (it == NULL) return;
+    lt_ctx_free_plan(&it->ctx);
+    lt_aligned_free(it->arena);
+    if (it->variable_data != NULL)
+        for (int32_t i = 0; i < it->n_tensors; i++) lt_aligned_free(it->variable_data[i]);
+    free(it->variable_data);
+    free(it->tensors);
+    free(it->nodes);
+    free(it->node_io);
+    free(it->producer);
+    free(it->last_use);
+    free(it->is_graph_input);
+    free(it->is_graph_output);
+    free(it->requests);
+    free(it->request_owner);
+    free(it);
+}
+
+const char *lt_interpreter_error(const lt_interpreter *it) { return it ? it->ctx.error : ""; }
+
+int lt_interpreter_tensor_count(const lt_interpreter *it) { return it ? it->n_tensors : 0; }
+int lt_interpreter_input_count(const lt_interpreter *it) { return it ? it->graph->n_inputs : 0; }
+int lt_interpreter_output_count(const lt_interpreter *it) { return it ? it->graph->n_outputs : 0; }
+int lt_interpreter_node_count(const lt_interpreter *it) { return it ? it->n_nodes : 0; }
+
+int lt_interpreter_input_tensor(const lt_interpreter *it, int i) {
+    if (it == NULL || i < 0 || i >= it->graph->n_inputs) return -1;
+    return it->graph->inputs[i];
+}
+
+int lt_interpreter_output_tensor(const lt_interpreter *it, int i) {
+    if (it == NULL || i < 0 || i >= it->graph->n_outputs) return -1;
+    return it->graph->outputs[i];
+}
+
+int lt_interpreter_find_tensor(const lt_interpreter *it, const char *name) {
+    if (it == NULL || name == NULL) return -1;
+    for (int32_t i = 0; i < it->n_tensors; i++)
+        if (strcmp(it->tensors[i].name, name) == 0) return i;
+    return -1;
+}
+
+int lt_interpreter_node_op(const lt_interpreter *it, int node) {
+    if (it == NULL || node < 0 || node >= it->n_nodes) return -1;
+    return it->nodes[node].builtin_code;
+}
+
+const char *lt_interpreter_node_op_name(const lt_interpreter *it, int node) {
+    if (it == NULL || node < 0 || node >= it->n_nodes) return NULL;
+    const lt_model_op *op = &it->graph->ops[node];
+    return op->custom_code != NULL ? op->custom_code : lt_builtin_op_name(op->builtin_code);
+}
+
+/* Invalidates the plan: data pointers of arena tensors become NULL until the next allocate. */
+static void drop_plan(lt_interpreter *it) {
+    lt_ctx_free_plan(&it->ctx);
+    lt_aligned_free(it->arena);
+    it->arena = NULL;
+    it->arena_bytes = 0;
+    it->allocated = false;
+    for (int32_t i = 0; i < it->n_tensors; i++) {
+        lt_tensor *t = &it->tensors[i];
+        if (t->is_folded) {
+            t->is_folded = false;
+            t->is_constant = false;
+        }
+        if (!t->is_constant && !t->is_variable) t->data = NULL;
+    }
+    for (int32_t n = 0; n < it->n_nodes; n++) {
+        it->nodes[n].state = NULL;
+        it->nodes[n].scratch = NULL;
+        it->nodes[n].scratch_bytes = 0;
+        it->nodes[n].folded = false;
+    }
+}
+
+lt_status lt_interpreter_resize_input(lt_interpreter *it, int i, const int32_t *dims, int rank) {
+    if (it == NULL) return LT_ERROR;
+    if (i < 0 || i >= it->graph->n_inputs)
+        return lt_ctx_errorf(&it->ctx, "input %d out of range (model has %d inputs)", i,
+                             (int)it->graph->n_inputs);
+    if (rank < 0 || rank > LT_MAX_RANK || (rank > 0 && dims == NULL))
+        return lt_ctx_errorf(&it->ctx, "rank %d out of range (0 to %d)", rank, LT_MAX_RANK);
+    lt_shape s;
+    s.rank = rank;
+    for (int d = 0; d < rank; d++) {
+        if (dims[d] < 0)
+            return lt_ctx_errorf(&it->ctx, "dimension %d of the new shape is negative (%d)", d,
+                                 (int)dims[d]);
+        s.dims[d] = dims[d];
+    }
+    lt_tensor *t = &it->tensors[it->graph->inputs[i]];
+    size_t bytes;
+    if (!lt_shape_bytes(&s, t->type, &bytes))
+        return lt_ctx_errorf(&it->ctx, "new shape of input '%s' has an invalid size", t->name);
+    if (lt_shape_equal(&s, &t->shape)) return LT_OK;
+    drop_plan(it);
+    t->shape = s;
+    t->bytes = bytes;
+    return LT_OK;
+}
+
+/* A node whose inputs are all known before invoke (constants, or outputs of folded nodes)
+ * computes the same value on every run: run it once at prepare instead. SHAPE needs only its
+ * input's shape. This is what turns the SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE chains that
+ * TensorFlow emits for dynamic batch sizes into constant shapes that RESHAPE can use. */
+static bool can_fold(const lt_node *node) {
+    if (node->builtin_code == LT_OP_SHAPE) return true;
+    for (int32_t k = 0; k < node->n_inputs; k++)
+        if (node->inputs[k] != NULL && !node->inputs[k]->is_constant) return false;
+    return node->n_inputs > 0;
+}
+
+static lt_status fold_node(lt_interpreter *it, lt_node *node) {
+    for (int32_t k = 0; k < node->n_outputs; k++) {
+        lt_tensor *t = node->outputs[k];
+        t->data = lt_ctx_alloc(&it->ctx, node, t->bytes);
+        if (t->data == NULL) return LT_ERROR;
+    }
+    if (node->scratch_bytes > 0) {
+        node->scratch = lt_ctx_alloc(&it->ctx, node, node->scratch_bytes);
+        if (node->scratch == NULL) return LT_ERROR;
+    }
+    if (node->op->invoke(&it->ctx, node) != LT_OK) return LT_ERROR;
+    node->scratch_bytes = 0; /* the folded node never runs again: it needs no arena scratch */
+    node->folded = true;
+    for (int32_t k = 0; k < node->n_outputs; k++) {
+        node->outputs[k]->is_constant = true;
+        node->outputs[k]->is_folded = true;
+    }
+    return LT_OK;
+}
+
+static lt_status prepare_nodes(lt_interpreter *it) {
+    char buf[96];
+    for (int32_t i = 0; i < it->n_tensors; i++) {
+        lt_tensor *t = &it->tensors[i];
+        if (it->is_graph_input[i] && !lt_shape_bytes(&t->shape, t->type, &t->bytes))
+            return lt_ctx_errorf(&it->ctx, "input tensor %d '%s' of shape %s and type %s has no "
+                                 "valid size", (int)i, t->name,
+                                 lt_shape_str(&t->shape, buf, sizeof buf), lt_type_name(t->type));
+    }
+    for (int32_t n = 0; n < it->n_nodes; n++) {
+        lt_node *node = &it->nodes[n];
+        const lt_model_op *op = &it->graph->ops[n];
+        if (node->op == NULL) {
+            if (op->custom_code != NULL)
+                return lt_ctx_errorf(&it->ctx, "node %d: custom op '%s' is not supported by this "
+                                     "runtime", (int)n, op->custom_code);
+            return lt_ctx_errorf(&it->ctx, "node %d: op %s (builtin code %d, version %d) is not "
+                                 "supported by this runtime", (int)n,
+                                 lt_builtin_op_name(op->builtin_code), (int)op->builtin_code,
+                                 (int)it->model->opcodes[op->opcode_index].version);
+        }
+        /* rank -1 marks "not yet set", so an op that forgets an output is caught here. */
+        for (int32_t k = 0; k < node->n_outputs; k++) node->outputs[k]->shape.rank = -1;
+        if (node->op->prepare(&it->ctx, node) != LT_OK) return LT_ERROR;
+        for (int32_t k = 0; k < node->n_outputs; k++) {
+            const lt_tensor *t = node->outputs[k];
+            if (t->shape.rank < 0)
+                return lt_ctx_error(&it->ctx, node, "internal error: prepare left output %d "
+                                    "without a shape", (int)k);
+        }
+        if (can_fold(node) && fold_node(it, node) != LT_OK) return LT_ERROR;
+    }
+    return LT_OK;
+}
+
+/* Lifetime of a tensor in node steps: graph inputs live from step 0, graph outputs to the end. */
+static void tensor_lifetime(const lt_interpreter *it, int32_t t, int32_t *first, int32_t *last) {
+    *first = it->is_graph_input[t] ? 0 : it->producer[t];
+    *last = it->last_use[t] > *first ? it->last_use[t] : *first;
+    if (it->is_graph_output[t] || it->is_graph_input[t]) {
+        /* Inputs stay readable and outputs stay valid after invoke returns. */
+        *last = it->n_nodes;
+    }
+}
+
+static lt_status plan_arena(lt_interpreter *it) {
+    int32_t n = 0;
+    for (int32_t t = 0; t < it->n_tensors; t++) {
+        const lt_tensor *ten = &it->tensors[t];
+        if (ten->is_constant || ten->is_variable) continue;
+        if (!it->is_graph_input[t] && it->producer[t] < 0) continue; /* never used */
+        it->requests[n].bytes = ten->bytes;
+        tensor_lifetime(it, t, &it->requests[n].first, &it->requests[n].last);
+        it->request_owner[n] = t;
+        n++;
+    }
+    for (int32_t k = 0; k < it->n_nodes; k++) {
+        if (it->nodes[k].scratch_bytes == 0) continue;
+        it->requests[n].bytes = it->nodes[k].scratch_bytes;
+        it->requests[n].first = k;
+        it->requests[n].last = k;
+        it->request_owner[n] = -(k + 1);
+        n++;
+    }
+    size_t bytes;
+    if (!lt_plan_arena(it->requests, n, &bytes))
+        return lt_ctx_errorf(&it->ctx, "arena planning failed: out of memory or size overflow");
+    it->arena = lt_aligned_calloc(bytes == 0 ? LT_ALIGN : bytes);
+    if (it->arena == NULL)
+        return lt_ctx_errorf(&it->ctx, "out of memory allocating a %zu-byte arena", bytes);
+    it->arena_bytes = bytes;
+    for (int32_t r = 0; r < n; r++) {
+        void *p = it->arena + it->requests[r].offset;
+        if (it->request_owner[r] >= 0) it->tensors[it->request_owner[r]].data = p;
+        else it->nodes[-it->request_owner[r] - 1].scratch = p;
+    }
+    return LT_OK;
+}
+
+lt_status lt_interpreter_allocate(lt_interpreter *it) {
+    if (it == NULL) return LT_ERROR;
+    it->ctx.error[0] = '\0';
+    drop_plan(it);
+    if (prepare_nodes(it) != LT_OK || plan_arena(it) != LT_OK) {
+        drop_plan(it);
+        return LT_ERROR;
+    }
+    it->allocated = true;
+    return LT_OK;
+}
+
+lt_status lt_interpreter_invoke(lt_interpreter *it) {
+    if (it == NULL) return LT_ERROR;
+    if (!it->allocated)
+        return lt_ctx_errorf(&it->ctx, "tensors are not allocated: call allocate (after any "
+                             "resize) before invoke");
+    for (int32_t n = 0; n < it->n_nodes; n++) {
+        lt_node *node = &it->nodes[n];
+        if (node->folded) continue;
+        if (node->op->invoke(&it->ctx, node) != LT_OK) return LT_ERROR;
+    }
+    return LT_OK;
+}
+
+size_t lt_interpreter_arena_bytes(const lt_interpreter *it) { return it ? it->arena_bytes : 0; }
+
+static lt_tensor *tensor_at(const lt_interpreter *it, int tensor) {
+    if (tensor < 0 || tensor >= it->n_tensors) {
+        lt_ctx_errorf((lt_context *)&it->ctx, "tensor index %d out of range (0 to %d)", tensor,
+                      (int)it->n_tensors - 1);
+        return NULL;
+    }
+    return &it->tensors[tensor];
+}
+
+lt_status lt_interpreter_tensor_info(const lt_interpreter *it, int tensor, lt_tensor_info *info) {
+    if (it == NULL || info == NULL) return LT_ERROR;
+    const lt_tensor *t = tensor_at(it, tensor);
+    if (t == NULL) return LT_ERROR;
+    memset(info, 0, sizeof *info);
+    info->name = t->name;
+    info->type = t->type;
+    info->rank = t->shape.rank;
+    info->dims = t->shape.dims;
+    info->signature_rank = t->has_signature ? t->signature.rank : 0;
+    info->dims_signature = t->signature.dims;
+    info->bytes = t->bytes;
+    info->is_constant = t->is_constant;
+    info->quant_count = t->quant.count;
+    info->quant_dimension = t->quant.dimension;
+    info->quant_scales = t->quant.scale;
+    info->quant_zero_points = t->quant.zero_point;
+    return LT_OK;
+}
+
+void *lt_interpreter_tensor_data(lt_interpreter *it, int tensor) {
+    if (it == NULL) return NULL;
+    lt_tensor *t = tensor_at(it, tensor);
+    return t ? t->data : NULL;
+}
+
+/* Common checks of set/get: tensor exists, has memory, and the byte count matches. */
+static lt_tensor *tensor_for_copy(lt_interpreter *it, int tensor, size_t bytes, const char *verb) {
+    lt_tensor *t = tensor_at(it, tensor);
+    if (t == NULL) return NULL;
+    if (t->data == NULL) {
+        lt_ctx_errorf(&it->ctx, "cannot %s tensor %d '%s': tensors are not allocated (call "
+                      "allocate first)", verb, tensor, t->name);
+        return NULL;
+    }
+    if (bytes != t->bytes) {
+        lt_ctx_errorf(&it->ctx, "cannot %s tensor %d '%s': it holds %zu bytes, got %zu", verb,
+                      tensor, t->name, t->bytes, bytes);
+        return NULL;
+    }
+    return t;
+}
+
+lt_status lt_interpreter_set_tensor(lt_interpreter *it, int tensor, const void *data,
+                                    size_t bytes) {
+    if (it == NULL) return LT_ERROR;
+    lt_tensor *t = tensor_for_copy(it, tensor, bytes, "set");
+    if (t == NULL) return LT_ERROR;
+    if (t->is_constant)
+        return lt_ctx_errorf(&it->ctx, "tensor %d '%s' is a constant and cannot be set", tensor,
+                             t->name);
+    if (bytes > 0) {
+        if (data == NULL) return lt_ctx_errorf(&it->ctx, "data is NULL");
+        memcpy(t->data, data, bytes);
+    }
+    return LT_OK;
+}
+
+lt_status lt_interpreter_get_tensor(lt_interpreter *it, int tensor, void *data, size_t bytes) {
+    if (it == NULL) return LT_ERROR;
+    lt_tensor *t = tensor_for_copy(it, tensor, bytes, "read");
+    if (t == NULL) return LT_ERROR;
+    if (bytes > 0) {
+        if (data == NULL) return lt_ctx_errorf(&it->ctx, "destination is NULL");
+        memcpy(data, t->data, bytes);
+    }
+    return LT_OK;
+}

@@ -1,0 +1,112 @@
+/* What an op implementation sees: its node, its tensors, its options, and a few services of
+ * the interpreter (error messages, memory that lives as long as the current plan).
+ *
+ * Each op is a prepare/invoke pair (see lt_op). prepare runs at allocate time: it checks
+ * input types and shapes, sets every output's shape (lt_node_set_output_shape), may ask for
+ * per-node scratch memory and may keep precomputed state in node->state. invoke only computes:
+ * it must not allocate or fail on anything prepare could have checked. */
+#ifndef LITERT_KERNEL_API_H
+#define LITERT_KERNEL_API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "builtin_ops.h"
+#include "flatbuf.h"
+#include "tensor.h"
+
+typedef struct lt_context lt_context;
+typedef struct lt_node lt_node;
+
+typedef struct lt_op {
+    const char *name;
+    lt_status (*prepare)(lt_context *ctx, lt_node *node);
+    lt_status (*invoke)(lt_context *ctx, lt_node *node);
+} lt_op;
+
+struct lt_node {
+    int32_t index;          /* position in execution order, for messages */
+    int32_t builtin_code;   /* BuiltinOperator value */
+    const lt_op *op;
+    int32_t n_inputs;
+    int32_t n_outputs;
+    lt_tensor **inputs;     /* NULL entries for omitted optional inputs (index -1) */
+    lt_tensor **outputs;
+    uint8_t options_type;   /* BuiltinOptions union tag, 0 = none */
+    fb_table options;       /* the options table (pos 0 when absent) */
+    void *state;            /* set by prepare; memory from lt_ctx_alloc */
+    size_t scratch_bytes;   /* requested by prepare; */
+    void *scratch;          /* valid during invoke: scratch_bytes of arena memory, 64-aligned */
+    bool folded;            /* all inputs constant: computed once at prepare, skipped by invoke */
+};
+
+/* Records "node N (OP): <message>" as the interpreter's error and returns LT_ERROR. */
+lt_status lt_ctx_error(lt_context *ctx, const lt_node *node, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Zeroed memory, 64-byte aligned, owned by the current plan: freed at the next allocate or
+ * when the interpreter is freed. For use in prepare only. NULL (with an error recorded) on
+ * failure. */
+void *lt_ctx_alloc(lt_context *ctx, const lt_node *node, size_t bytes);
+
+/* Number of threads the op may use (>= 1). */
+int lt_ctx_num_threads(const lt_context *ctx);
+
+/* Sets the shape of output i; the interpreter computes its byte size (overflow-checked). */
+lt_status lt_node_set_output_shape(lt_context *ctx, lt_node *node, int i, const lt_shape *shape);
+
+/* ---- Checks for prepare: each records an error naming the node and returns LT_ERROR. ---- */
+lt_status lt_check_io_count(lt_context *ctx, const lt_node *node, int min_in, int max_in,
+                            int n_out);
+/* Input i must be present and of `type`. */
+lt_status lt_check_input_type(lt_context *ctx, const lt_node *node, int i, lt_type type);
+/* Input i must be present with rank in [min_rank, max_rank]. */
+lt_status lt_check_input_rank(lt_context *ctx, const lt_node *node, int i, int min_rank,
+                              int max_rank);
+/* Input i must be a constant tensor (e.g. a shape or axis argument). */
+lt_status lt_check_input_constant(lt_context *ctx, const lt_node *node, int i);
+/* The options table must be of `type` or absent (absent: every field takes its default). */
+lt_status lt_check_options(lt_context *ctx, const lt_node *node, uint8_t type);
+
+/* ---- Builtin options: field `id` of the options table, with the schema's default. ------ */
+int32_t lt_opt_i32(const lt_node *node, int id, int32_t dflt);
+int8_t lt_opt_i8(const lt_node *node, int id, int8_t dflt);
+bool lt_opt_bool(const lt_node *node, int id, bool dflt);
+float lt_opt_f32(const lt_node *node, int id, float dflt);
+/* Copies an int32 vector field into out[0..max); returns its length (which may exceed max:
+ * callers check), 0 when absent, -1 when malformed. */
+int lt_opt_i32_vec(const lt_node *node, int id, int32_t *out, int max);
+
+/* ---- Fused activations ------------------------------------------------------------------ */
+typedef enum lt_activation {
+    LT_ACT_NONE = 0,
+    LT_ACT_RELU = 1,
+    LT_ACT_RELU_N1_TO_1 = 2,
+    LT_ACT_RELU6 = 3,
+    LT_ACT_TANH = 4,
+    LT_ACT_SIGN_BIT = 5
+} lt_activation;
+
+/* Clamp range of a fused activation; false for TANH / SIGN_BIT (not clamps). */
+bool lt_activation_range(int act, float *lo, float *hi);
+/* Checks the activation is one the runtime implements; records an error otherwise. */
+lt_status lt_check_activation(lt_context *ctx, const lt_node *node, int act);
+/* Applies a fused activation in place. */
+void lt_apply_activation_f32(int act, float *x, int64_t n);
+
+/* Padding enum of the format: SAME = 0, VALID = 1. */
+enum { LT_PADDING_SAME = 0, LT_PADDING_VALID = 1 };
+/* Output size and leading padding for one spatial dimension (TensorFlow's rules). false if
+ * the result would be non-positive. */
+bool lt_conv_out_size(int padding, int in, int filter, int stride, int dilation, int *out,
+                      int *pad_before);
+
+/* ---- Broadcasting ----------------------------------------------------------------------- */
+/* NumPy broadcast of two shapes; false (nothing written) if incompatible. */
+bool lt_broadcast_shape(const lt_shape *a, const lt_shape *b, lt_shape *out);
+
+#endif

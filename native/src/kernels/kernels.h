@@ -1,0 +1,41 @@
+/* Every builtin op the runtime implements, one lt_op each, defined in the kernel file of its
+ * family (conv.c, pooling.c, ...). op_registry.c maps builtin codes to them. */
+#ifndef LITERT_KERNELS_H
+#define LITERT_KERNELS_H
+
+#include "../kernel_api.h"
+
+extern const lt_op lt_op_conv_2d;            /* conv.c */
+extern const lt_op lt_op_depthwise_conv_2d;  /* conv.c */
+extern const lt_op lt_op_fully_connected;    /* fully_connected.c */
+extern const lt_op lt_op_batch_matmul;       /* batch_matmul.c */
+extern const lt_op lt_op_average_pool_2d;    /* pooling.c */
+extern const lt_op lt_op_max_pool_2d;        /* pooling.c */
+extern const lt_op lt_op_mean;               /* reduce.c */
+extern const lt_op lt_op_add;                /* elementwise_binary.c */
+extern const lt_op lt_op_sub;                /* elementwise_binary.c */
+extern const lt_op lt_op_mul;                /* elementwise_binary.c */
+extern const lt_op lt_op_div;                /* elementwise_binary.c */
+extern const lt_op lt_op_logistic;           /* activations.c */
+extern const lt_op lt_op_tanh;               /* activations.c */
+extern const lt_op lt_op_relu;               /* activations.c */
+extern const lt_op lt_op_relu6;              /* activations.c */
+extern const lt_op lt_op_leaky_relu;         /* activations.c */
+extern const lt_op lt_op_hard_swish;         /* activations.c */
+extern const lt_op lt_op_prelu;              /* activations.c */
+extern const lt_op lt_op_softmax;            /* softmax.c */
+extern const lt_op lt_op_reshape;            /* reshape.c */
+extern const lt_op lt_op_squeeze;            /* reshape.c */
+extern const lt_op lt_op_concatenation;      /* concatenation.c */
+extern const lt_op lt_op_pad;                /* pad.c */
+extern const lt_op lt_op_padv2;              /* pad.c */
+extern const lt_op lt_op_transpose;          /* transpose.c */
+extern const lt_op lt_op_strided_slice;      /* strided_slice.c */
+extern const lt_op lt_op_resize_bilinear;    /* resize.c */
+extern const lt_op lt_op_resize_nearest_neighbor; /* resize.c */
+extern const lt_op lt_op_gather;             /* gather.c */
+extern const lt_op lt_op_dequantize;         /* dequantize.c */
+extern const lt_op lt_op_shape;              /* shape.c */
+extern const lt_op lt_op_pack;               /* pack.c */
+
+#endif

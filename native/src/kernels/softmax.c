@@ -1,0 +1,8 @@
+/* Placeholder until this op family is implemented. */
+#include "kernels.h"
+
+static lt_status not_implemented(lt_context *ctx, lt_node *node) {
+    return lt_ctx_error(ctx, node, "not implemented yet");
+}
+
+const lt_op lt_op_softmax = {"SOFTMAX", not_implemented, not_implemented};

@@ -1,0 +1,592 @@
+/* Model loading and verification: reads the TensorFlow Lite flatbuffer (schema v3) into the
+ * plain structures of model.h, checking every offset, length and index on the way, so that
+ * nothing after this file needs to distrust the model. */
+#include "model.h"
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+
+/* Field ids of the format's tables. */
+enum { MODEL_VERSION = 0, MODEL_OPERATOR_CODES = 1, MODEL_SUBGRAPHS = 2, MODEL_DESCRIPTION = 3,
+       MODEL_BUFFERS = 4, MODEL_SIGNATURE_DEFS = 7 };
+enum { SUBGRAPH_TENSORS = 0, SUBGRAPH_INPUTS = 1, SUBGRAPH_OUTPUTS = 2, SUBGRAPH_OPERATORS = 3,
+       SUBGRAPH_NAME = 4 };
+enum { TENSOR_SHAPE = 0, TENSOR_TYPE = 1, TENSOR_BUFFER = 2, TENSOR_NAME = 3,
+       TENSOR_QUANTIZATION = 4, TENSOR_IS_VARIABLE = 5, TENSOR_SPARSITY = 6,
+       TENSOR_SHAPE_SIGNATURE = 7 };
+enum { QUANT_SCALE = 2, QUANT_ZERO_POINT = 3, QUANT_DETAILS_TYPE = 4,
+       QUANT_QUANTIZED_DIMENSION = 6 };
+enum { BUFFER_DATA = 0, BUFFER_OFFSET = 1, BUFFER_SIZE = 2 };
+enum { OPCODE_DEPRECATED_BUILTIN = 0, OPCODE_CUSTOM_CODE = 1, OPCODE_VERSION = 2,
+       OPCODE_BUILTIN = 3 };
+enum { OP_OPCODE_INDEX = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4 };
+enum { SIG_INPUTS = 0, SIG_OUTPUTS = 1, SIG_KEY = 2, SIG_SUBGRAPH = 4 };
+enum { TENSORMAP_NAME = 0, TENSORMAP_INDEX = 1 };
+
+/* The format's Buffer.offset: values above 1 locate data outside the flatbuffer proper. */
+#define LT_EXTERNAL_OFFSET_MIN 2
+
+/* Limits that keep a hostile file from making us allocate absurd index arrays. */
+#define LT_MAX_COUNT (1u << 24)
+
+typedef struct lt_buffer_ref {
+    const uint8_t *data;
+    size_t size;
+} lt_buffer_ref;
+
+typedef struct loader {
+    lt_model *model;
+    fb_buf *buf;
+    char *err;
+    size_t err_len;
+    int32_t n_buffers;
+    lt_buffer_ref *buffers; /* temporary: freed after loading */
+} loader;
+
+static bool fail(loader *L, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static bool fail(loader *L, const char *fmt, ...) {
+    if (L->err != NULL && L->err_len > 0) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(L->err, L->err_len, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+/* Memory owned by the model: a block header, then LT_ALIGN-aligned data. */
+static void *model_alloc(lt_model *m, size_t count, size_t elem) {
+    size_t bytes, total;
+    if (!lt_mul_size(count, elem, &bytes) || !lt_add_size(bytes, LT_ALIGN, &total)) return NULL;
+    uint8_t *p = lt_aligned_calloc(total);
+    if (p == NULL) return NULL;
+    lt_owned_block *b = (lt_owned_block *)p;
+    b->next = m->owned;
+    m->owned = b;
+    return p + LT_ALIGN;
+}
+
+static void *alloc_or_fail(loader *L, size_t count, size_t elem, const char *what) {
+    void *p = model_alloc(L->model, count == 0 ? 1 : count, elem);
+    if (p == NULL) fail(L, "out of memory reading %s (%zu entries)", what, count);
+    return p;
+}
+
+/* Reads an optional vector of int32 into a new model-owned array. */
+static bool read_i32_vec(loader *L, const fb_table *t, int field, const char *what,
+                         int32_t **out, int32_t *count) {
+    bool err = false;
+    fb_vec v;
+    *out = NULL;
+    *count = 0;
+    if (!fb_vec_field(t, field, 4, &v, &err)) {
+        if (err) return fail(L, "%s: vector out of bounds", what);
+        *out = alloc_or_fail(L, 1, sizeof(int32_t), what);
+        return *out != NULL;
+    }
+    if (v.len > LT_MAX_COUNT) return fail(L, "%s: %u entries is too many", what, v.len);
+    int32_t *a = alloc_or_fail(L, v.len, sizeof(int32_t), what);
+    if (a == NULL) return false;
+    for (uint32_t i = 0; i < v.len; i++) a[i] = fb_vec_i32(&v, i);
+    *out = a;
+    *count = (int32_t)v.len;
+    return true;
+}
+
+static bool read_shape(loader *L, const fb_table *t, int field, const char *what, lt_shape *shape,
+                       bool *present) {
+    bool err = false;
+    fb_vec v;
+    memset(shape, 0, sizeof *shape);
+    *present = fb_vec_field(t, field, 4, &v, &err);
+    if (err) return fail(L, "%s: shape vector out of bounds", what);
+    if (!*present) return true;
+    if (v.len > LT_MAX_RANK)
+        return fail(L, "%s: rank %u exceeds the supported maximum of %d", what, v.len, LT_MAX_RANK);
+    shape->rank = (int32_t)v.len;
+    for (uint32_t i = 0; i < v.len; i++) shape->dims[i] = fb_vec_i32(&v, i);
+    return true;
+}
+
+static bool read_buffers(loader *L, const fb_table *root) {
+    bool err = false;
+    fb_vec v;
+    if (!fb_vec_field(root, MODEL_BUFFERS, 4, &v, &err)) {
+        if (err) return fail(L, "model buffers: vector out of bounds");
+        return true; /* no buffers: every tensor must then be non-constant */
+    }
+    if (v.len > LT_MAX_COUNT) return fail(L, "model has too many buffers (%u)", v.len);
+    L->buffers = calloc(v.len == 0 ? 1 : v.len, sizeof *L->buffers);
+    if (L->buffers == NULL) return fail(L, "out of memory reading buffers");
+    L->n_buffers = (int32_t)v.len;
+    for (uint32_t i = 0; i < v.len; i++) {
+        fb_table b;
+        if (!fb_vec_table(&v, i, &b)) return fail(L, "buffer %u: table out of bounds", i);
+        fb_vec data;
+        if (fb_vec_field(&b, BUFFER_DATA, 1, &data, &err)) {
+            L->buffers[i].data = L->buf->data + data.pos;
+            L->buffers[i].size = data.len;
+        }
+        if (err) return fail(L, "buffer %u: data out of bounds", i);
+        uint64_t offset = fb_u64(&b, BUFFER_OFFSET, 0, &err);
+        uint64_t size = fb_u64(&b, BUFFER_SIZE, 0, &err);
+        if (err) return fail(L, "buffer %u: fields out of bounds", i);
+        if (offset >= LT_EXTERNAL_OFFSET_MIN) {
+            if (offset > L->buf->size || size > L->buf->size - offset)
+                return fail(L, "buffer %u: external data [%llu, +%llu) lies outside the %zu-byte file",
+                            i, (unsigned long long)offset, (unsigned long long)size, L->buf->size);
+            L->buffers[i].data = L->buf->data + offset;
+            L->buffers[i].size = (size_t)size;
+        }
+    }
+    return true;
+}
+
+static bool read_opcodes(loader *L, const fb_table *root) {
+    bool err = false;
+    fb_vec v;
+    lt_model *m = L->model;
+    if (!fb_vec_field(root, MODEL_OPERATOR_CODES, 4, &v, &err)) {
+        if (err) return fail(L, "operator codes: vector out of bounds");
+        return true;
+    }
+    if (v.len > LT_MAX_COUNT) return fail(L, "too many operator codes (%u)", v.len);
+    m->opcodes = alloc_or_fail(L, v.len, sizeof *m->opcodes, "operator codes");
+    if (m->opcodes == NULL) return false;
+    m->n_opcodes = (int32_t)v.len;
+    for (uint32_t i = 0; i < v.len; i++) {
+        fb_table t;
+        if (!fb_vec_table(&v, i, &t)) return fail(L, "operator code %u: table out of bounds", i);
+        int32_t deprecated = fb_i8(&t, OPCODE_DEPRECATED_BUILTIN, 0, &err);
+        int32_t code = fb_i32(&t, OPCODE_BUILTIN, 0, &err);
+        /* Files from before the 32-bit field only set the 8-bit one; newer files set both,
+         * with the 8-bit one saturated at 127: the larger value is the real code. */
+        lt_opcode *oc = &m->opcodes[i];
+        oc->builtin_code = code > deprecated ? code : deprecated;
+        oc->version = fb_i32(&t, OPCODE_VERSION, 1, &err);
+        uint32_t len;
+        fb_string_field(&t, OPCODE_CUSTOM_CODE, &oc->custom_code, &len, &err);
+        if (err) return fail(L, "operator code %u: fields out of bounds", i);
+        if (oc->builtin_code < 0) return fail(L, "operator code %u: negative builtin code", i);
+    }
+    return true;
+}
+
+static bool read_quantization(loader *L, const fb_table *q, lt_model_tensor *t, const char *what) {
+    bool err = false;
+    fb_vec scales, zps;
+    bool has_scales = fb_vec_field(q, QUANT_SCALE, 4, &scales, &err);
+    bool has_zps = fb_vec_field(q, QUANT_ZERO_POINT, 8, &zps, &err);
+    int32_t dim = fb_i32(q, QUANT_QUANTIZED_DIMENSION, 0, &err);
+    uint8_t details = fb_u8(q, QUANT_DETAILS_TYPE, 0, &err);
+    if (err) return fail(L, "%s: quantization parameters out of bounds", what);
+    if (details != 0)
+        return fail(L, "%s: custom quantization (details type %u) is not supported", what, details);
+    if (!has_scales || scales.len == 0) return true; /* min/max only: not quantized for us */
+    if (scales.len > LT_MAX_COUNT) return fail(L, "%s: too many quantization scales", what);
+    if (has_zps && zps.len != 0 && zps.len != scales.len)
+        return fail(L, "%s: %u quantization scales but %u zero points", what, scales.len, zps.len);
+    float *s = alloc_or_fail(L, scales.len, sizeof(float), what);
+    int64_t *z = alloc_or_fail(L, scales.len, sizeof(int64_t), what);
+    if (s == NULL || z == NULL) return false;
+    for (uint32_t i = 0; i < scales.len; i++) {
+        s[i] = fb_vec_f32(&scales, i);
+        z[i] = (has_zps && zps.len != 0) ? fb_vec_i64(&zps, i) : 0;
+    }
+    if (scales.len > 1) {
+        if (dim < 0 || dim >= t->shape.rank)
+            return fail(L, "%s: quantized_dimension %d out of range for rank %d", what, dim,
+                        t->shape.rank);
+        if (t->shape.dims[dim] != (int32_t)scales.len)
+            return fail(L, "%s: %u per-channel scales for dimension %d of size %d", what,
+                        scales.len, dim, t->shape.dims[dim]);
+    }
+    t->quant.count = (int32_t)scales.len;
+    t->quant.dimension = dim;
+    t->quant.scale = s;
+    t->quant.zero_point = z;
+    return true;
+}
+
+static bool read_tensor(loader *L, const fb_table *tt, int32_t sg, uint32_t ti,
+                        lt_model_tensor *t) {
+    bool err = false;
+    char what[96];
+    snprintf(what, sizeof what, "subgraph %d tensor %u", (int)sg, ti);
+    uint32_t name_len;
+    if (!fb_string_field(tt, TENSOR_NAME, &t->name, &name_len, &err)) t->name = "";
+    if (err) return fail(L, "%s: name out of bounds", what);
+    if (t->name[0] != '\0') snprintf(what, sizeof what, "tensor %u '%.60s'", ti, t->name);
+
+    t->type = (lt_type)fb_i8(tt, TENSOR_TYPE, 0, &err);
+    uint32_t buffer = fb_u32(tt, TENSOR_BUFFER, 0, &err);
+    t->is_variable = fb_u8(tt, TENSOR_IS_VARIABLE, 0, &err) != 0;
+    if (err) return fail(L, "%s: fields out of bounds", what);
+    if ((int)t->type < 0 || (int)t->type > LT_BFLOAT16)
+        return fail(L, "%s: unknown tensor type %d", what, (int)t->type);
+
+    bool present;
+    if (!read_shape(L, tt, TENSOR_SHAPE, what, &t->shape, &present)) return false;
+    if (!read_shape(L, tt, TENSOR_SHAPE_SIGNATURE, what, &t->signature, &t->has_signature))
+        return false;
+    for (int i = 0; i < t->shape.rank; i++)
+        if (t->shape.dims[i] < 0)
+            return fail(L, "%s: negative dimension %d in shape", what, (int)t->shape.dims[i]);
+    if (t->has_signature && t->signature.rank != t->shape.rank)
+        return fail(L, "%s: shape_signature rank %d differs from shape rank %d", what,
+                    (int)t->signature.rank, (int)t->shape.rank);
+
+    fb_table sparsity;
+    if (fb_table_field(tt, TENSOR_SPARSITY, &sparsity, &err) || err)
+        return fail(L, "%s: sparse tensors are not supported yet", what);
+
+    fb_table q;
+    if (fb_table_field(tt, TENSOR_QUANTIZATION, &q, &err)) {
+        if (!read_quantization(L, &q, t, what)) return false;
+    } else if (err) {
+        return fail(L, "%s: quantization table out of bounds", what);
+    }
+
+    if ((int64_t)buffer >= (int64_t)L->n_buffers && !(buffer == 0 && L->n_buffers == 0))
+        return fail(L, "%s: buffer index %u out of range (model has %d buffers)", what, buffer,
+                    (int)L->n_buffers);
+    const lt_buffer_ref *b = L->n_buffers ? &L->buffers[buffer] : NULL;
+    if (b != NULL && b->size > 0) {
+        size_t expected;
+        if (!lt_shape_bytes(&t->shape, t->type, &expected))
+            return fail(L, "%s: constant of type %s has no fixed size or its size overflows",
+                        what, lt_type_name(t->type));
+        if (expected != b->size)
+            return fail(L, "%s: constant data has %zu bytes but shape and type need %zu", what,
+                        b->size, expected);
+        t->data_bytes = b->size;
+        if (((uintptr_t)b->data % 16) == 0) {
+            t->data = b->data; /* zero-copy */
+        } else {
+            /* Kernels read constants as typed arrays, which C only allows when aligned. */
+            void *copy = alloc_or_fail(L, b->size, 1, what);
+            if (copy == NULL) return false;
+            memcpy(copy, b->data, b->size);
+            t->data = copy;
+        }
+    }
+    return true;
+}
+
+static bool check_index_list(loader *L, const int32_t *idx, int32_t n, int32_t n_tensors,
+                             bool allow_omitted, const char *what, int32_t where) {
+    for (int32_t i = 0; i < n; i++) {
+        if (idx[i] == -1 && allow_omitted) continue;
+        if (idx[i] < 0 || idx[i] >= n_tensors)
+            return fail(L, "%s %d: tensor index %d out of range (subgraph has %d tensors)", what,
+                        (int)where, (int)idx[i], (int)n_tensors);
+    }
+    return true;
+}
+
+static bool read_operator(loader *L, const fb_table *ot, int32_t sg, uint32_t oi,
+                          int32_t n_tensors, lt_model_op *op) {
+    bool err = false;
+    lt_model *m = L->model;
+    char what[64];
+    snprintf(what, sizeof what, "subgraph %d operator %u", (int)sg, oi);
+    uint32_t opcode = fb_u32(ot, OP_OPCODE_INDEX, 0, &err);
+    op->options_type = fb_u8(ot, OP_OPTIONS_TYPE, 0, &err);
+    if (err) return fail(L, "%s: fields out of bounds", what);
+    if (opcode >= (uint32_t)m->n_opcodes)
+        return fail(L, "%s: opcode index %u out of range (model has %d operator codes)", what,
+                    opcode, (int)m->n_opcodes);
+    op->opcode_index = (int32_t)opcode;
+    op->builtin_code = m->opcodes[opcode].builtin_code;
+    op->custom_code = m->opcodes[opcode].custom_code;
+    int32_t *ins, *outs;
+    if (!read_i32_vec(L, ot, OP_INPUTS, what, &ins, &op->n_inputs)) return false;
+    if (!read_i32_vec(L, ot, OP_OUTPUTS, what, &outs, &op->n_outputs)) return false;
+    op->inputs = ins;
+    op->outputs = outs;
+    if (!check_index_list(L, ins, op->n_inputs, n_tensors, true, "operator input of op",
+                          (int32_t)oi) ||
+        !check_index_list(L, outs, op->n_outputs, n_tensors, false, "operator output of op",
+                          (int32_t)oi))
+        return false;
+    if (fb_table_field(ot, OP_OPTIONS, &op->options, &err)) {
+        if (op->options_type == 0) memset(&op->options, 0, sizeof op->options);
+    } else if (err) {
+        return fail(L, "%s: builtin options table out of bounds", what);
+    }
+    op->options.buf = L->buf;
+    return true;
+}
+
+static bool read_subgraph(loader *L, const fb_table *st, int32_t sg, lt_subgraph *g) {
+    bool err = false;
+    uint32_t len;
+    if (!fb_string_field(st, SUBGRAPH_NAME, &g->name, &len, &err)) g->name = "";
+    if (err) return fail(L, "subgraph %d: name out of bounds", (int)sg);
+
+    fb_vec tensors;
+    if (!fb_vec_field(st, SUBGRAPH_TENSORS, 4, &tensors, &err) && err)
+        return fail(L, "subgraph %d: tensor vector out of bounds", (int)sg);
+    if (tensors.len > LT_MAX_COUNT) return fail(L, "subgraph %d: too many tensors", (int)sg);
+    g->n_tensors = (int32_t)tensors.len;
+    g->tensors = alloc_or_fail(L, tensors.len, sizeof *g->tensors, "tensors");
+    if (g->tensors == NULL) return false;
+    for (uint32_t i = 0; i < tensors.len; i++) {
+        fb_table tt;
+        if (!fb_vec_table(&tensors, i, &tt))
+            return fail(L, "subgraph %d tensor %u: table out of bounds", (int)sg, i);
+        if (!read_tensor(L, &tt, sg, i, &g->tensors[i])) return false;
+    }
+
+    if (!read_i32_vec(L, st, SUBGRAPH_INPUTS, "subgraph inputs", &g->inputs, &g->n_inputs) ||
+        !read_i32_vec(L, st, SUBGRAPH_OUTPUTS, "subgraph outputs", &g->outputs, &g->n_outputs))
+        return false;
+    if (!check_index_list(L, g->inputs, g->n_inputs, g->n_tensors, false, "input of subgraph",
+                          sg) ||
+        !check_index_list(L, g->outputs, g->n_outputs, g->n_tensors, false,
+                          "output of subgraph", sg))
+        return false;
+
+    fb_vec ops;
+    if (!fb_vec_field(st, SUBGRAPH_OPERATORS, 4, &ops, &err) && err)
+        return fail(L, "subgraph %d: operator vector out of bounds", (int)sg);
+    if (ops.len > LT_MAX_COUNT) return fail(L, "subgraph %d: too many operators", (int)sg);
+    g->n_ops = (int32_t)ops.len;
+    g->ops = alloc_or_fail(L, ops.len, sizeof *g->ops, "operators");
+    if (g->ops == NULL) return false;
+    for (uint32_t i = 0; i < ops.len; i++) {
+        fb_table ot;
+        if (!fb_vec_table(&ops, i, &ot))
+            return fail(L, "subgraph %d operator %u: table out of bounds", (int)sg, i);
+        if (!read_operator(L, &ot, sg, i, g->n_tensors, &g->ops[i])) return false;
+    }
+    return true;
+}
+
+static bool read_signature_io(loader *L, const fb_table *st, int field, int32_t sig,
+                              int32_t n_tensors, lt_signature_io **out, int32_t *count) {
+    bool err = false;
+    fb_vec v;
+    *out = NULL;
+    *count = 0;
+    if (!fb_vec_field(st, field, 4, &v, &err)) {
+        if (err) return fail(L, "signature %d: tensor map out of bounds", (int)sig);
+        return true;
+    }
+    if (v.len > LT_MAX_COUNT) return fail(L, "signature %d: too many entries", (int)sig);
+    lt_signature_io *a = alloc_or_fail(L, v.len, sizeof *a, "signature");
+    if (a == NULL) return false;
+    for (uint32_t i = 0; i < v.len; i++) {
+        fb_table mt;
+        uint32_t len;
+        if (!fb_vec_table(&v, i, &mt))
+            return fail(L, "signature %d entry %u: table out of bounds", (int)sig, i);
+        if (!fb_string_field(&mt, TENSORMAP_NAME, &a[i].name, &len, &err)) a[i].name = "";
+        uint32_t idx = fb_u32(&mt, TENSORMAP_INDEX, 0, &err);
+        if (err) return fail(L, "signature %d entry %u: fields out of bounds", (int)sig, i);
+        if (idx >= (uint32_t)n_tensors)
+            return fail(L, "signature %d entry '%s': tensor index %u out of range", (int)sig,
+                        a[i].name, idx);
+        a[i].tensor = (int32_t)idx;
+    }
+    *out = a;
+    *count = (int32_t)v.len;
+    return true;
+}
+
+static bool read_signatures(loader *L, const fb_table *root) {
+    bool err = false;
+    fb_vec v;
+    lt_model *m = L->model;
+    if (!fb_vec_field(root, MODEL_SIGNATURE_DEFS, 4, &v, &err)) {
+        if (err) return fail(L, "signature defs: vector out of bounds");
+        return true;
+    }
+    if (v.len > LT_MAX_COUNT) return fail(L, "too many signatures");
+    m->signatures = alloc_or_fail(L, v.len, sizeof *m->signatures, "signatures");
+    if (m->signatures == NULL) return false;
+    m->n_signatures = (int32_t)v.len;
+    for (uint32_t i = 0; i < v.len; i++) {
+        fb_table st;
+        lt_signature *s = &m->signatures[i];
+        uint32_t len;
+        if (!fb_vec_table(&v, i, &st)) return fail(L, "signature %u: table out of bounds", i);
+        if (!fb_string_field(&st, SIG_KEY, &s->key, &len, &err)) s->key = "";
+        uint32_t sg = fb_u32(&st, SIG_SUBGRAPH, 0, &err);
+        if (err) return fail(L, "signature %u: fields out of bounds", i);
+        if (sg >= (uint32_t)m->n_subgraphs)
+            return fail(L, "signature '%s': subgraph index %u out of range", s->key, sg);
+        s->subgraph = (int32_t)sg;
+        int32_t nt = m->subgraphs[sg].n_tensors;
+        if (!read_signature_io(L, &st, SIG_INPUTS, (int32_t)i, nt, &s->inputs, &s->n_inputs) ||
+            !read_signature_io(L, &st, SIG_OUTPUTS, (int32_t)i, nt, &s->outputs, &s->n_outputs))
+            return false;
+    }
+    return true;
+}
+
+static bool read_model(loader *L) {
+    lt_model *m = L->model;
+    fb_buf *b = L->buf;
+    bool err = false;
+    if (b->size < 8) return fail(L, "not a model: %zu bytes is too short for a flatbuffer", b->size);
+    if (memcmp(b->data + 4, "TFL3", 4) != 0)
+        return fail(L, "not a TensorFlow Lite model: file identifier is not 'TFL3'");
+    fb_table root;
+    if (!fb_root(b, &root)) return fail(L, "corrupt model: root table out of bounds");
+    uint32_t version = fb_u32(&root, MODEL_VERSION, 0, &err);
+    if (err) return fail(L, "corrupt model: version field out of bounds");
+    if (version != 3)
+        return fail(L, "unsupported schema version %u (this runtime reads version 3)", version);
+    uint32_t len;
+    if (!fb_string_field(&root, MODEL_DESCRIPTION, &m->description, &len, &err)) m->description = "";
+    if (err) return fail(L, "corrupt model: description out of bounds");
+
+    if (!read_buffers(L, &root) || !read_opcodes(L, &root)) return false;
+
+    fb_vec sgs;
+    if (!fb_vec_field(&root, MODEL_SUBGRAPHS, 4, &sgs, &err) || sgs.len == 0)
+        return fail(L, err ? "corrupt model: subgraph vector out of bounds"
+                           : "model has no subgraphs");
+    if (sgs.len > LT_MAX_COUNT) return fail(L, "too many subgraphs");
+    m->subgraphs = alloc_or_fail(L, sgs.len, sizeof *m->subgraphs, "subgraphs");
+    if (m->subgraphs == NULL) return false;
+    m->n_subgraphs = (int32_t)sgs.len;
+    for (uint32_t i = 0; i < sgs.len; i++) {
+        fb_table st;
+        if (!fb_vec_table(&sgs, i, &st)) return fail(L, "subgraph %u: table out of bounds", i);
+        if (!read_subgraph(L, &st, (int32_t)i, &m->subgraphs[i])) return false;
+    }
+    return read_signatures(L, &root);
+}
+
+lt_model *lt_model_from_buffer(const void *data, size_t size, char *err, size_t err_len) {
+    if (err != NULL && err_len > 0) err[0] = '\0';
+    if (data == NULL) {
+        if (err != NULL && err_len > 0) snprintf(err, err_len, "model buffer is NULL");
+        return NULL;
+    }
+    if (size > UINT32_MAX) {
+        /* FlatBuffers address at most 2 GiB with 32-bit offsets. */
+        if (err != NULL && err_len > 0)
+            snprintf(err, err_len, "model of %zu bytes exceeds the 4 GiB FlatBuffers limit", size);
+        return NULL;
+    }
+    lt_model *m = calloc(1, sizeof *m);
+    if (m == NULL) {
+        if (err != NULL && err_len > 0) snprintf(err, err_len, "out of memory");
+        return NULL;
+    }
+    m->buf.data = data;
+    m->buf.size = size;
+    loader L = {m, &m->buf, err, err_len, 0, NULL};
+    bool ok = read_model(&L);
+    free(L.buffers);
+    if (!ok) {
+        lt_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+lt_model *lt_model_from_file(const char *path, char *err, size_t err_len) {
+    if (err != NULL && err_len > 0) err[0] = '\0';
+    if (path == NULL) {
+        if (err != NULL && err_len > 0) snprintf(err, err_len, "model path is NULL");
+        return NULL;
+    }
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        if (err != NULL && err_len > 0) snprintf(err, err_len, "cannot open model file '%s'", path);
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0) {
+        close(fd);
+        if (err != NULL && err_len > 0)
+            snprintf(err, err_len, "'%s' is not a regular, non-empty file", path);
+        return NULL;
+    }
+    size_t size = (size_t)st.st_size;
+    void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED) {
+        if (err != NULL && err_len > 0) snprintf(err, err_len, "cannot map model file '%s'", path);
+        return NULL;
+    }
+    lt_model *m = lt_model_from_buffer(map, size, err, err_len);
+    if (m == NULL) {
+        munmap(map, size);
+        return NULL;
+    }
+    m->mapping = map;
+    m->mapping_size = size;
+    return m;
+}
+
+void lt_model_free(lt_model *m) {
+    if (m == NULL) return;
+    lt_owned_block *b = m->owned;
+    while (b != NULL) {
+        lt_owned_block *next = b->next;
+        lt_aligned_free(b);
+        b = next;
+    }
+    if (m->mapping != NULL) munmap(m->mapping, m->mapping_size);
+    free(m);
+}
+
+int lt_model_subgraph_count(const lt_model *m) { return m ? m->n_subgraphs : 0; }
+const char *lt_model_description(const lt_model *m) { return m ? m->description : ""; }
+int lt_model_signature_count(const lt_model *m) { return m ? m->n_signatures : 0; }
+
+static const lt_signature *signature_at(const lt_model *m, int sig) {
+    if (m == NULL || sig < 0 || sig >= m->n_signatures) return NULL;
+    return &m->signatures[sig];
+}
+
+const char *lt_model_signature_key(const lt_model *m, int sig) {
+    const lt_signature *s = signature_at(m, sig);
+    return s ? s->key : NULL;
+}
+
+int lt_model_signature_subgraph(const lt_model *m, int sig) {
+    const lt_signature *s = signature_at(m, sig);
+    return s ? s->subgraph : -1;
+}
+
+int lt_model_signature_io_count(const lt_model *m, int sig, int is_output) {
+    const lt_signature *s = signature_at(m, sig);
+    if (s == NULL) return 0;
+    return is_output ? s->n_outputs : s->n_inputs;
+}
+
+static const lt_signature_io *signature_io(const lt_model *m, int sig, int is_output, int i) {
+    const lt_signature *s = signature_at(m, sig);
+    if (s == NULL || i < 0) return NULL;
+    if (is_output) return i < s->n_outputs ? &s->outputs[i] : NULL;
+    return i < s->n_inputs ? &s->inputs[i] : NULL;
+}
+
+const char *lt_model_signature_io_name(const lt_model *m, int sig, int is_output, int i) {
+    const lt_signature_io *io = signature_io(m, sig, is_output, i);
+    return io ? io->name : NULL;
+}
+
+int lt_model_signature_io_tensor(const lt_model *m, int sig, int is_output, int i) {
+    const lt_signature_io *io = signature_io(m, sig, is_output, i);
+    return io ? io->tensor : -1;
+}

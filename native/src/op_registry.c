@@ -1,0 +1,42 @@
+/* Builtin op code -> implementation. */
+#include "op_registry.h"
+
+#include "kernels/kernels.h"
+
+const lt_op *lt_find_builtin_op(int code) {
+    switch (code) {
+    case LT_OP_CONV_2D: return &lt_op_conv_2d;
+    case LT_OP_DEPTHWISE_CONV_2D: return &lt_op_depthwise_conv_2d;
+    case LT_OP_FULLY_CONNECTED: return &lt_op_fully_connected;
+    case LT_OP_BATCH_MATMUL: return &lt_op_batch_matmul;
+    case LT_OP_AVERAGE_POOL_2D: return &lt_op_average_pool_2d;
+    case LT_OP_MAX_POOL_2D: return &lt_op_max_pool_2d;
+    case LT_OP_MEAN: return &lt_op_mean;
+    case LT_OP_ADD: return &lt_op_add;
+    case LT_OP_SUB: return &lt_op_sub;
+    case LT_OP_MUL: return &lt_op_mul;
+    case LT_OP_DIV: return &lt_op_div;
+    case LT_OP_LOGISTIC: return &lt_op_logistic;
+    case LT_OP_TANH: return &lt_op_tanh;
+    case LT_OP_RELU: return &lt_op_relu;
+    case LT_OP_RELU6: return &lt_op_relu6;
+    case LT_OP_LEAKY_RELU: return &lt_op_leaky_relu;
+    case LT_OP_HARD_SWISH: return &lt_op_hard_swish;
+    case LT_OP_PRELU: return &lt_op_prelu;
+    case LT_OP_SOFTMAX: return &lt_op_softmax;
+    case LT_OP_RESHAPE: return &lt_op_reshape;
+    case LT_OP_SQUEEZE: return &lt_op_squeeze;
+    case LT_OP_CONCATENATION: return &lt_op_concatenation;
+    case LT_OP_PAD: return &lt_op_pad;
+    case LT_OP_PADV2: return &lt_op_padv2;
+    case LT_OP_TRANSPOSE: return &lt_op_transpose;
+    case LT_OP_STRIDED_SLICE: return &lt_op_strided_slice;
+    case LT_OP_RESIZE_BILINEAR: return &lt_op_resize_bilinear;
+    case LT_OP_RESIZE_NEAREST_NEIGHBOR: return &lt_op_resize_nearest_neighbor;
+    case LT_OP_GATHER: return &lt_op_gather;
+    case LT_OP_DEQUANTIZE: return &lt_op_dequantize;
+    case LT_OP_SHAPE: return &lt_op_shape;
+    case LT_OP_PACK: return &lt_op_pack;
+    default: return NULL;
+    }
+}

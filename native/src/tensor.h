@@ -1,0 +1,63 @@
+/* Tensors as the interpreter and kernels see them. */
+#ifndef LITERT_TENSOR_H
+#define LITERT_TENSOR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "litert/litert.h"
+
+/* Highest rank any tensor may have. TensorFlow Lite's kernels stop at 6 for most ops; 8 leaves
+ * room while keeping shapes inline (no allocation when shapes change). */
+#define LT_MAX_RANK 8
+
+typedef struct lt_shape {
+    int32_t rank;
+    int32_t dims[LT_MAX_RANK];
+} lt_shape;
+
+/* Per-tensor or per-channel affine quantization: real = scale * (q - zero_point). */
+typedef struct lt_quant {
+    int32_t count;          /* 0: not quantized; 1: per tensor; >1: per channel */
+    int32_t dimension;      /* quantized_dimension, for per-channel */
+    const float *scale;     /* `count` scales (owned by the model) */
+    const int64_t *zero_point; /* `count` zero points (owned by the model) */
+} lt_quant;
+
+typedef struct lt_tensor {
+    const char *name;
+    lt_type type;
+    lt_shape shape;
+    lt_shape signature;  /* shape_signature from the file (-1 = dynamic); rank 0 if absent */
+    bool has_signature;
+    lt_quant quant;
+    void *data;          /* constant: into the model; otherwise into the arena */
+    size_t bytes;        /* element count * element size, checked */
+    bool is_constant;    /* value fixed before invoke: a model buffer, or folded at prepare */
+    bool is_folded;      /* value computed at prepare from constants (constant folding) */
+    bool is_variable;
+    int32_t index;       /* position in the subgraph's tensor list */
+} lt_tensor;
+
+/* Element size in bytes for the types the runtime stores; 0 for unsupported types. */
+size_t lt_type_size(lt_type type);
+const char *lt_type_name(lt_type type);
+
+/* Number of elements; -1 if a dimension is negative or the product overflows. */
+int64_t lt_shape_elements(const lt_shape *s);
+/* Total bytes of a shape of that type; false (and *bytes untouched) on overflow/bad type. */
+bool lt_shape_bytes(const lt_shape *s, lt_type type, size_t *bytes);
+bool lt_shape_equal(const lt_shape *a, const lt_shape *b);
+/* Formats "[1, 224, 224, 3]" into buf (for error messages). Returns buf. */
+const char *lt_shape_str(const lt_shape *s, char *buf, size_t buf_len);
+
+/* Convenience for kernels. */
+static inline int64_t lt_tensor_elements(const lt_tensor *t) { return lt_shape_elements(&t->shape); }
+static inline float *lt_f32(const lt_tensor *t) { return (float *)t->data; }
+static inline int32_t *lt_i32(const lt_tensor *t) { return (int32_t *)t->data; }
+static inline int64_t *lt_i64(const lt_tensor *t) { return (int64_t *)t->data; }
+static inline int8_t *lt_i8(const lt_tensor *t) { return (int8_t *)t->data; }
+static inline uint8_t *lt_u8(const lt_tensor *t) { return (uint8_t *)t->data; }
+
+#endif
