@@ -196,7 +196,9 @@ class ModelBuilder:
         arr = np.asarray(data, dtype=dtype)
         if shape is not None:
             arr = arr.reshape([int(d) for d in shape])
-        arr = np.ascontiguousarray(arr.astype(arr.dtype.newbyteorder("<"), copy=False))
+        # ascontiguousarray makes 0-d arrays 1-d: restore the shape so scalars stay rank 0.
+        arr = np.ascontiguousarray(
+            arr.astype(arr.dtype.newbyteorder("<"), copy=False)).reshape(arr.shape)
         buf = _AlignedBufferT()
         buf.data = arr.tobytes()
         self._buffers.append(buf)

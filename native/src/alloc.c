@@ -9,13 +9,13 @@
 void *lt_aligned_calloc(size_t bytes) {
     size_t total;
     if (!lt_add_size(bytes, LT_ALIGN + sizeof(void *), &total)) return NULL;
-    void *raw = malloc(total);
+    /* calloc, not malloc + memset: large blocks come zeroed from the OS without being touched. */
+    void *raw = calloc(total, 1);
     if (raw == NULL) return NULL;
     uintptr_t start = (uintptr_t)raw + sizeof(void *);
     uintptr_t aligned = (start + LT_ALIGN - 1) & ~(uintptr_t)(LT_ALIGN - 1);
     void *p = (void *)aligned;
     memcpy((char *)p - sizeof(void *), &raw, sizeof raw);
-    memset(p, 0, bytes);
     return p;
 }
 

@@ -36,7 +36,7 @@ bool lt_plan_arena(lt_arena_request *reqs, int32_t n, size_t *arena_bytes) {
     placed *live = malloc((size_t)n * sizeof *live);
     bool ok = items != NULL && done != NULL && live != NULL;
     for (int32_t i = 0; ok && i < n; i++) {
-        size_t aligned;
+        size_t aligned = 0;
         if (!lt_align_size(reqs[i].bytes, &aligned)) ok = false;
         items[i].bytes = aligned;
         items[i].index = i;
@@ -52,8 +52,8 @@ bool lt_plan_arena(lt_arena_request *reqs, int32_t n, size_t *arena_bytes) {
         for (int32_t j = 0; j < k; j++) {
             const lt_arena_request *o = &reqs[done[j]];
             if (o->first <= r->last && r->first <= o->last && o->bytes > 0) {
-                size_t osize;
-                lt_align_size(o->bytes, &osize);
+                size_t osize = 0;
+                lt_align_size(o->bytes, &osize); /* cannot fail: checked when sorting */
                 live[n_live].offset = o->offset;
                 live[n_live].end = o->offset + osize;
                 n_live++;

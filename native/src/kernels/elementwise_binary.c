@@ -1,11 +1,280 @@
-/* Placeholder until this op family is implemented. */
+/* ADD, SUB, MUL, DIV: element-wise arithmetic with NumPy broadcasting and a fused activation.
+ *
+ * Types: float32, and int32 (TensorFlow Lite supports int32 for all four; models use it for
+ * shape arithmetic). Prepare picks the row functions for the (op, type) pair, so quantized
+ * variants slot in as another table plus their own parameters.
+ *
+ * int32 semantics, chosen to match TensorFlow Lite's kernels and to be free of undefined
+ * behaviour: ADD/SUB/MUL wrap around (two's complement); DIV truncates toward zero, and
+ * INT32_MIN / -1 saturates to INT32_MAX. A zero divisor is an error, as in TensorFlow Lite:
+ * at prepare when the divisor is a constant, otherwise at invoke (the data is not known
+ * before). Fused activations on int32 must be clamps (NONE, RELU, RELU_N1_TO_1, RELU6).
+ *
+ * Fused activations on float32 follow the format: the clamps are applied inside the loop,
+ * TANH (and any other non-clamp activation the runtime accepts) over the result afterwards.
+ * TensorFlow Lite's own kernels ignore a fused TANH on these four ops; files produced by its
+ * converter never carry one, so the two runtimes agree on every file seen in practice. */
+#include <limits.h>
+#include <math.h>
+
+#include "elementwise_broadcast.h"
 #include "kernels.h"
 
-static lt_status not_implemented(lt_context *ctx, lt_node *node) {
-    return lt_ctx_error(ctx, node, "not implemented yet");
+/* The int32 wrap-around below multiplies uint32_t values: with an int wider than 32 bits
+ * they would be promoted to (signed) int and could overflow. */
+_Static_assert((uintmax_t)INT_MAX < (uintmax_t)UINT32_MAX,
+               "uint32_t arithmetic must not promote to a wider signed int");
+
+typedef enum binary_kind { BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV } binary_kind;
+
+typedef struct clamp_f32 { float lo, hi; } clamp_f32;
+typedef struct clamp_i32 { int32_t lo, hi; } clamp_i32;
+
+/* ---- float32 ------------------------------------------------------------------------- */
+
+/* NaN passes through unchanged (both comparisons are false), as in TensorFlow Lite. */
+static inline float clamp_f(float x, float lo, float hi) {
+    return x < lo ? lo : (x > hi ? hi : x);
 }
 
-const lt_op lt_op_add = {"ADD", not_implemented, not_implemented};
-const lt_op lt_op_sub = {"SUB", not_implemented, not_implemented};
-const lt_op lt_op_mul = {"MUL", not_implemented, not_implemented};
-const lt_op lt_op_div = {"DIV", not_implemented, not_implemented};
+static inline float add_f(float x, float y) { return x + y; }
+static inline float sub_f(float x, float y) { return x - y; }
+static inline float mul_f(float x, float y) { return x * y; }
+static inline float div_f(float x, float y) { return x / y; } /* IEEE: +-inf or NaN on 0 */
+
+/* Row functions for one op on float32: vector-vector, scalar-vector, vector-scalar. The clamp
+ * bounds are copied to locals so the compiler does not reload them after every store. */
+#define DEFINE_F32_ROWS(OP)                                                                   \
+    static void OP##_f32_vv(const void *a_, const void *b_, void *out_, int64_t n,            \
+                            const void *p_) {                                                 \
+        const float *a = a_, *b = b_;                                                         \
+        float *out = out_;                                                                    \
+        const float lo = ((const clamp_f32 *)p_)->lo, hi = ((const clamp_f32 *)p_)->hi;       \
+        for (int64_t i = 0; i < n; i++) out[i] = clamp_f(OP##_f(a[i], b[i]), lo, hi);         \
+    }                                                                                         \
+    static void OP##_f32_sv(const void *a_, const void *b_, void *out_, int64_t n,            \
+                            const void *p_) {                                                 \
+        const float x = *(const float *)a_, *b = b_;                                          \
+        float *out = out_;                                                                    \
+        const float lo = ((const clamp_f32 *)p_)->lo, hi = ((const clamp_f32 *)p_)->hi;       \
+        for (int64_t i = 0; i < n; i++) out[i] = clamp_f(OP##_f(x, b[i]), lo, hi);            \
+    }                                                                                         \
+    static void OP##_f32_vs(const void *a_, const void *b_, void *out_, int64_t n,            \
+                            const void *p_) {                                                 \
+        const float *a = a_, y = *(const float *)b_;                                          \
+        float *out = out_;                                                                    \
+        const float lo = ((const clamp_f32 *)p_)->lo, hi = ((const clamp_f32 *)p_)->hi;       \
+        for (int64_t i = 0; i < n; i++) out[i] = clamp_f(OP##_f(a[i], y), lo, hi);            \
+    }                                                                                         \
+    static const lt_bcast_rows OP##_f32_rows = {OP##_f32_vv, OP##_f32_sv, OP##_f32_vs};
+
+DEFINE_F32_ROWS(add)
+DEFINE_F32_ROWS(sub)
+DEFINE_F32_ROWS(mul)
+DEFINE_F32_ROWS(div)
+
+/* ---- int32 --------------------------------------------------------------------------- */
+
+static inline int32_t clamp_i(int32_t x, int32_t lo, int32_t hi) {
+    return x < lo ? lo : (x > hi ? hi : x);
+}
+
+/* Wrap-around arithmetic through uint32_t (well defined); the conversion back to int32_t is
+ * modulo 2^32 on every compiler this builds with. */
+static inline int32_t add_i(int32_t x, int32_t y) { return (int32_t)((uint32_t)x + (uint32_t)y); }
+static inline int32_t sub_i(int32_t x, int32_t y) { return (int32_t)((uint32_t)x - (uint32_t)y); }
+static inline int32_t mul_i(int32_t x, int32_t y) { return (int32_t)((uint32_t)x * (uint32_t)y); }
+static inline int32_t div_i(int32_t x, int32_t y) {
+    if (y == 0) return 0; /* unreachable: zero divisors are rejected before the loop */
+    if (x == INT32_MIN && y == -1) return INT32_MAX;
+    return x / y;
+}
+
+#define DEFINE_I32_ROWS(OP)                                                                   \
+    static void OP##_i32_vv(const void *a_, const void *b_, void *out_, int64_t n,            \
+                            const void *p_) {                                                 \
+        const int32_t *a = a_, *b = b_;                                                       \
+        int32_t *out = out_;                                                                  \
+        const int32_t lo = ((const clamp_i32 *)p_)->lo, hi = ((const clamp_i32 *)p_)->hi;     \
+        for (int64_t i = 0; i < n; i++) out[i] = clamp_i(OP##_i(a[i], b[i]), lo, hi);         \
+    }                                                                                         \
+    static void OP##_i32_sv(const void *a_, const void *b_, void *out_, int64_t n,            \
+                            const void *p_) {                                                 \
+        const int32_t x = *(const int32_t *)a_, *b = b_;                                      \
+        int32_t *out = out_;                                                                  \
+        const int32_t lo = ((const clamp_i32 *)p_)->lo, hi = ((const clamp_i32 *)p_)->hi;     \
+        for (int64_t i = 0; i < n; i++) out[i] = clamp_i(OP##_i(x, b[i]), lo, hi);            \
+    }                                                                                         \
+    static void OP##_i32_vs(const void *a_, const void *b_, void *out_, int64_t n,            \
+                            const void *p_) {                                                 \
+        const int32_t *a = a_, y = *(const int32_t *)b_;                                      \
+        int32_t *out = out_;                                                                  \
+        const int32_t lo = ((const clamp_i32 *)p_)->lo, hi = ((const clamp_i32 *)p_)->hi;     \
+        for (int64_t i = 0; i < n; i++) out[i] = clamp_i(OP##_i(a[i], y), lo, hi);            \
+    }                                                                                         \
+    static const lt_bcast_rows OP##_i32_rows = {OP##_i32_vv, OP##_i32_sv, OP##_i32_vs};
+
+DEFINE_I32_ROWS(add)
+DEFINE_I32_ROWS(sub)
+DEFINE_I32_ROWS(mul)
+DEFINE_I32_ROWS(div)
+
+/* Index of the first zero in an int32 array, or -1. */
+static int64_t find_zero_i32(const int32_t *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++)
+        if (x[i] == 0) return i;
+    return -1;
+}
+
+/* ---- prepare / invoke ---------------------------------------------------------------- */
+
+typedef struct binary_state {
+    lt_bcast_plan plan;
+    const lt_bcast_rows *rows; /* arithmetic for the (op, type) pair */
+    size_t elem_size;          /* a, b and out share one type */
+    union {
+        clamp_f32 f32;
+        clamp_i32 i32;
+    } clamp;                   /* fused clamp, applied inside the row functions */
+    int post_activation;       /* float32 non-clamp fused activation (TANH), else NONE */
+    bool scan_divisor;         /* int32 DIV with a non-constant divisor: check for 0 */
+} binary_state;
+
+static const char *const options_name[] = {"AddOptions", "SubOptions", "MulOptions",
+                                           "DivOptions"};
+static const uint8_t options_type[] = {LT_OPTS_AddOptions, LT_OPTS_SubOptions,
+                                       LT_OPTS_MulOptions, LT_OPTS_DivOptions};
+
+static const lt_bcast_rows *rows_for(binary_kind kind, lt_type type) {
+    static const lt_bcast_rows *const f32[] = {&add_f32_rows, &sub_f32_rows, &mul_f32_rows,
+                                               &div_f32_rows};
+    static const lt_bcast_rows *const i32[] = {&add_i32_rows, &sub_i32_rows, &mul_i32_rows,
+                                               &div_i32_rows};
+    switch (type) {
+    case LT_FLOAT32: return f32[kind];
+    case LT_INT32: return i32[kind];
+    default: return NULL;
+    }
+}
+
+/* Clamp bounds of a fused activation on int32; false for activations that are not clamps. */
+static bool int32_activation_range(int act, int32_t *lo, int32_t *hi) {
+    switch (act) {
+    case LT_ACT_NONE: *lo = INT32_MIN; *hi = INT32_MAX; return true;
+    case LT_ACT_RELU: *lo = 0; *hi = INT32_MAX; return true;
+    case LT_ACT_RELU_N1_TO_1: *lo = -1; *hi = 1; return true;
+    case LT_ACT_RELU6: *lo = 0; *hi = 6; return true;
+    default: return false;
+    }
+}
+
+static lt_status binary_prepare(lt_context *ctx, lt_node *node, binary_kind kind) {
+    if (lt_check_io_count(ctx, node, 2, 2, 1) != LT_OK) return LT_ERROR;
+    const lt_tensor *a = node->inputs[0], *b = node->inputs[1];
+    lt_tensor *out = node->outputs[0];
+    if (a == NULL || b == NULL)
+        return lt_ctx_error(ctx, node, "both inputs are required, got input %d omitted",
+                            a == NULL ? 0 : 1);
+    if (out == NULL) return lt_ctx_error(ctx, node, "output is required");
+
+    const lt_bcast_rows *rows = rows_for(kind, a->type);
+    if (rows == NULL)
+        return lt_ctx_error(ctx, node, "input 0 has type %s; expected FLOAT32 or INT32",
+                            lt_type_name(a->type));
+    if (b->type != a->type)
+        return lt_ctx_error(ctx, node, "input 1 has type %s; expected %s like input 0",
+                            lt_type_name(b->type), lt_type_name(a->type));
+    if (out->type != a->type)
+        return lt_ctx_error(ctx, node, "output has type %s; expected %s like the inputs",
+                            lt_type_name(out->type), lt_type_name(a->type));
+
+    if (lt_check_options(ctx, node, options_type[kind]) != LT_OK) return LT_ERROR;
+    /* fused_activation_function is field 0 of all four options tables. (AddOptions and
+     * SubOptions also have pot_scale_int16, which only concerns int16 quantization.) */
+    const int act = lt_opt_i8(node, 0, LT_ACT_NONE);
+    if (lt_check_activation(ctx, node, act) != LT_OK) return LT_ERROR;
+
+    lt_shape out_shape;
+    char a_str[96], b_str[96];
+    if (!lt_broadcast_shape(&a->shape, &b->shape, &out_shape))
+        return lt_ctx_error(ctx, node, "input shapes %s and %s do not broadcast",
+                            lt_shape_str(&a->shape, a_str, sizeof a_str),
+                            lt_shape_str(&b->shape, b_str, sizeof b_str));
+    if (lt_node_set_output_shape(ctx, node, 0, &out_shape) != LT_OK) return LT_ERROR;
+
+    binary_state *st = lt_ctx_alloc(ctx, node, sizeof *st);
+    if (st == NULL) return LT_ERROR;
+    if (!lt_bcast_plan_init(&st->plan, &a->shape, &b->shape, &out_shape))
+        return lt_ctx_error(ctx, node, "cannot plan the broadcast of %s and %s",
+                            lt_shape_str(&a->shape, a_str, sizeof a_str),
+                            lt_shape_str(&b->shape, b_str, sizeof b_str));
+    st->rows = rows;
+    st->elem_size = lt_type_size(a->type);
+    st->post_activation = LT_ACT_NONE;
+    st->scan_divisor = false;
+
+    if (a->type == LT_FLOAT32) {
+        if (!lt_activation_range(act, &st->clamp.f32.lo, &st->clamp.f32.hi)) {
+            st->clamp.f32.lo = -INFINITY;
+            st->clamp.f32.hi = INFINITY;
+            st->post_activation = act;
+        }
+    } else {
+        if (!int32_activation_range(act, &st->clamp.i32.lo, &st->clamp.i32.hi))
+            return lt_ctx_error(ctx, node,
+                                "%s.fused_activation_function is %d; on INT32 only NONE (0), "
+                                "RELU (1), RELU_N1_TO_1 (2) and RELU6 (3) are supported",
+                                options_name[kind], act);
+        if (kind == BINARY_DIV && st->plan.out_elements > 0) {
+            if (b->is_constant) {
+                const int64_t zero = find_zero_i32(lt_i32(b), lt_tensor_elements(b));
+                if (zero >= 0)
+                    return lt_ctx_error(ctx, node,
+                                        "integer division by zero: constant divisor (input "
+                                        "1) has 0 at element %lld; expected nonzero values",
+                                        (long long)zero);
+            } else {
+                st->scan_divisor = true;
+            }
+        }
+    }
+    node->state = st;
+    return LT_OK;
+}
+
+static lt_status binary_invoke(lt_context *ctx, lt_node *node) {
+    const binary_state *st = node->state;
+    const lt_tensor *a = node->inputs[0], *b = node->inputs[1];
+    lt_tensor *out = node->outputs[0];
+    if (st->scan_divisor) {
+        const int64_t zero = find_zero_i32(lt_i32(b), lt_tensor_elements(b));
+        if (zero >= 0)
+            return lt_ctx_error(ctx, node,
+                                "integer division by zero: divisor (input 1) has 0 at "
+                                "element %lld; expected nonzero values",
+                                (long long)zero);
+    }
+    lt_bcast_run(&st->plan, st->rows, &st->clamp, a->data, st->elem_size, b->data,
+                 st->elem_size, out->data, st->elem_size);
+    if (st->post_activation != LT_ACT_NONE)
+        lt_apply_activation_f32(st->post_activation, lt_f32(out), st->plan.out_elements);
+    return LT_OK;
+}
+
+static lt_status add_prepare(lt_context *ctx, lt_node *node) {
+    return binary_prepare(ctx, node, BINARY_ADD);
+}
+static lt_status sub_prepare(lt_context *ctx, lt_node *node) {
+    return binary_prepare(ctx, node, BINARY_SUB);
+}
+static lt_status mul_prepare(lt_context *ctx, lt_node *node) {
+    return binary_prepare(ctx, node, BINARY_MUL);
+}
+static lt_status div_prepare(lt_context *ctx, lt_node *node) {
+    return binary_prepare(ctx, node, BINARY_DIV);
+}
+
+const lt_op lt_op_add = {"ADD", add_prepare, binary_invoke};
+const lt_op lt_op_sub = {"SUB", sub_prepare, binary_invoke};
+const lt_op lt_op_mul = {"MUL", mul_prepare, binary_invoke};
+const lt_op lt_op_div = {"DIV", div_prepare, binary_invoke};
