@@ -32,6 +32,9 @@ struct lt_interpreter {
     bool allocated;
 };
 
+/* Data pointer of constants with no elements: never read, but kernels may expect non-NULL. */
+static const uint64_t k_empty_constant = 0;
+
 static void set_create_error(char *err, size_t err_len, const char *msg) {
     if (err != NULL && err_len > 0) snprintf(err, err_len, "%s", msg);
 }
@@ -66,7 +69,15 @@ static bool check_dataflow(lt_interpreter *it) {
         for (int32_t k = 0; k < op->n_inputs; k++) {
             int32_t t = op->inputs[k];
             if (t < 0) continue;
-            const lt_tensor *ten = &it->tensors[t];
+            lt_tensor *ten = &it->tensors[t];
+            if (!ten->is_constant && !ten->is_variable && !it->is_graph_input[t] &&
+                it->producer[t] < 0 && lt_shape_elements(&ten->shape) == 0) {
+                /* A constant with no elements has an empty buffer, which is otherwise how
+                 * the format marks non-constant tensors: e.g. an empty RESHAPE shape. */
+                ten->is_constant = true;
+                ten->data = (void *)(uintptr_t)&k_empty_constant;
+                ten->bytes = 0;
+            }
             if (!ten->is_constant && !ten->is_variable && !it->is_graph_input[t] &&
                 it->producer[t] < 0)
                 return lt_ctx_errorf(&it->ctx,
