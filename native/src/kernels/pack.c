@@ -13,9 +13,10 @@ typedef struct pack_state {
 
 static lt_status pack_prepare(lt_context *ctx, lt_node *node) {
     char a[96], b[96];
-    if (node->n_inputs < 1 || lt_check_io_count(ctx, node, node->n_inputs, node->n_inputs, 1) != LT_OK ||
+    if (node->n_inputs < 1) return lt_ctx_error(ctx, node, "needs at least one input");
+    if (lt_check_io_count(ctx, node, node->n_inputs, node->n_inputs, 1) != LT_OK ||
         lt_check_options(ctx, node, LT_OPTS_PackOptions) != LT_OK)
-        return node->n_inputs < 1 ? lt_ctx_error(ctx, node, "needs at least one input") : LT_ERROR;
+        return LT_ERROR;
     int32_t count = lt_opt_i32(node, PACK_VALUES_COUNT, 0);
     if (count != 0 && count != node->n_inputs)
         return lt_ctx_error(ctx, node, "values_count is %d but the op has %d inputs", (int)count,
