@@ -1,7 +1,11 @@
 """Shared pytest setup: make tests/ importable and keep TensorFlow quiet."""
 
+from __future__ import annotations
+
+import importlib.util
 import os
 import sys
+import sysconfig
 from pathlib import Path
 
 # Set before anything imports TensorFlow / LiteRT so their C++ logging obeys.
@@ -22,3 +26,34 @@ def sanitized_build_dir(tmp_path_factory):
     from sanitized_build import build
 
     return build(tmp_path_factory.mktemp("sanitized-build"))
+
+
+def _find_binary() -> Path | None:
+    env = os.environ.get("LITERT_RUN")
+    if env:
+        path = Path(env)
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            pytest.fail(f"LITERT_RUN={env} is not an executable file")
+        return path
+    # Every directory of the package (an editable install spreads it over the source tree and
+    # site-packages), then site-packages itself, which a source checkout on sys.path shadows.
+    spec = importlib.util.find_spec("litert")
+    locations = list(spec.submodule_search_locations or []) if spec else []
+    paths = sysconfig.get_paths()
+    locations += [Path(paths["platlib"]) / "litert", Path(paths["purelib"]) / "litert"]
+    for location in locations:
+        candidate = Path(location) / "bin" / "litert-run"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def litert_run() -> Path:
+    path = _find_binary()
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail("litert-run not found in CI: `pip install .` must install litert/bin/litert-run")
+        pytest.skip("litert-run not found: set LITERT_RUN to a built binary, or `pip install .` "
+                    "(which installs litert/bin/litert-run)")
+    return path
