@@ -1,9 +1,147 @@
-/* Placeholder until this op family is implemented. */
-#include "kernels.h"
+/* AVERAGE_POOL_2D and MAX_POOL_2D: reference kernels (float32).
+ *
+ * Input and output NHWC; Pool2DOptions give the window (filter_height x filter_width), the
+ * strides, SAME / VALID padding and a fused activation. Each window is clipped to the input,
+ * so padding never takes part: the average divides by the number of input cells inside
+ * the window (as TensorFlow Lite does), and the maximum is over those cells only.
+ *
+ * Arithmetic matches TensorFlow Lite's reference kernels: per channel, cells are visited
+ * row by row and summed in float; the maximum starts at the lowest float and keeps the
+ * running value unless a cell is larger, so a NaN cell is skipped, not propagated.
+ * TANH / SIGN_BIT activations are applied (TensorFlow Lite's pools treat them as NONE). */
+#include <float.h>
 
-static lt_status not_implemented(lt_context *ctx, lt_node *node) {
-    return lt_ctx_error(ctx, node, "not implemented yet");
+#include "conv_common.h"
+#include "linear_common.h"
+
+/* Pool2DOptions field ids */
+enum {
+    POOL_OPT_PADDING = 0,
+    POOL_OPT_STRIDE_W = 1,
+    POOL_OPT_STRIDE_H = 2,
+    POOL_OPT_FILTER_W = 3,
+    POOL_OPT_FILTER_H = 4,
+    POOL_OPT_ACTIVATION = 5
+};
+
+typedef struct pool_state pool_state;
+typedef void (*pool_fn)(const pool_state *st, const void *in, void *out);
+
+struct pool_state {
+    pool_fn fn;
+    conv_geometry g;  /* in_c == out_c; dilation 1 */
+    linear_activation act;
+    bool empty;       /* the output has no elements */
+};
+
+/* One loop nest for both pools: the window is clipped to the input once per output pixel,
+ * then every channel of the pixel is reduced over it (contiguous NHWC reads). */
+static void pool_f32(const pool_state *st, const float *in, float *y, bool is_max) {
+    const conv_geometry *g = &st->g;
+    const int64_t c_n = g->in_c, in_row = (int64_t)g->in_w * c_n, in_image = in_row * g->in_h;
+    const float lo = st->act.lo, hi = st->act.hi;
+    for (int32_t b = 0; b < g->batch; b++) {
+        const float *image = in + b * in_image;
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
+            int32_t ky0, ky1;
+            conv_tap_range(y0, 1, g->k_h, g->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
+                int32_t kx0, kx1;
+                conv_tap_range(x0, 1, g->k_w, g->in_w, &kx0, &kx1);
+                for (int64_t c = 0; c < c_n; c++) y[c] = is_max ? -FLT_MAX : 0.0f;
+                for (int32_t ky = ky0; ky < ky1; ky++) {
+                    const float *x = image + (y0 + ky) * in_row + (x0 + kx0) * c_n;
+                    for (int32_t kx = kx0; kx < kx1; kx++, x += c_n) {
+                        if (is_max) {
+                            for (int64_t c = 0; c < c_n; c++) y[c] = y[c] < x[c] ? x[c] : y[c];
+                        } else {
+                            for (int64_t c = 0; c < c_n; c++) y[c] += x[c];
+                        }
+                    }
+                }
+                if (!is_max) {
+                    /* Windows without dilation always overlap the input (SAME pads less
+                     * than a window on each side), so the count is positive. */
+                    const float count = (float)((int64_t)(ky1 - ky0) * (kx1 - kx0));
+                    for (int64_t c = 0; c < c_n; c++) y[c] /= count;
+                }
+                for (int64_t c = 0; c < c_n; c++) y[c] = linear_clamp(y[c], lo, hi);
+                linear_activation_post(&st->act, y, c_n);
+                y += c_n;
+            }
+        }
+    }
 }
 
-const lt_op lt_op_average_pool_2d = {"AVERAGE_POOL_2D", not_implemented, not_implemented};
-const lt_op lt_op_max_pool_2d = {"MAX_POOL_2D", not_implemented, not_implemented};
+static void average_pool_f32(const pool_state *st, const void *in, void *out) {
+    pool_f32(st, in, out, false);
+}
+
+static void max_pool_f32(const pool_state *st, const void *in, void *out) {
+    pool_f32(st, in, out, true);
+}
+
+static lt_status pool_prepare(lt_context *ctx, lt_node *node, pool_fn f32_fn) {
+    pool_state st = {0};
+    if (lt_check_io_count(ctx, node, 1, 1, 1) != LT_OK ||
+        lt_check_options(ctx, node, LT_OPTS_Pool2DOptions) != LT_OK ||
+        lt_check_input_rank(ctx, node, 0, 4, 4) != LT_OK)
+        return LT_ERROR;
+    const lt_tensor *in = node->inputs[0];
+    const lt_tensor *out = node->outputs[0];
+    switch (in->type) {
+    case LT_FLOAT32: st.fn = f32_fn; break;
+    default:
+        return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32", in->name,
+                            lt_type_name(in->type));
+    }
+    if (out->type != in->type)
+        return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the input",
+                            out->name, lt_type_name(out->type), lt_type_name(in->type));
+
+    const int padding = lt_opt_i8(node, POOL_OPT_PADDING, 0);
+    st.g.batch = in->shape.dims[0];
+    st.g.in_h = in->shape.dims[1];
+    st.g.in_w = in->shape.dims[2];
+    st.g.in_c = st.g.out_c = in->shape.dims[3];
+    st.g.k_h = lt_opt_i32(node, POOL_OPT_FILTER_H, 0);
+    st.g.k_w = lt_opt_i32(node, POOL_OPT_FILTER_W, 0);
+    st.g.stride_h = lt_opt_i32(node, POOL_OPT_STRIDE_H, 0);
+    st.g.stride_w = lt_opt_i32(node, POOL_OPT_STRIDE_W, 0);
+    st.g.dilation_h = st.g.dilation_w = 1;
+    if (conv_geometry_spatial(ctx, node, padding, &st.g, "pool window") != LT_OK ||
+        linear_activation_init(ctx, node, lt_opt_i8(node, POOL_OPT_ACTIVATION, 0), &st.act) !=
+            LT_OK)
+        return LT_ERROR;
+
+    const lt_shape out_shape = {.rank = 4,
+                                .dims = {st.g.batch, st.g.out_h, st.g.out_w, st.g.out_c}};
+    if (lt_node_set_output_shape(ctx, node, 0, &out_shape) != LT_OK) return LT_ERROR;
+    st.empty = lt_tensor_elements(out) == 0;
+
+    pool_state *state = lt_ctx_alloc(ctx, node, sizeof *state);
+    if (state == NULL) return LT_ERROR;
+    *state = st;
+    node->state = state;
+    return LT_OK;
+}
+
+static lt_status average_pool_prepare(lt_context *ctx, lt_node *node) {
+    return pool_prepare(ctx, node, average_pool_f32);
+}
+
+static lt_status max_pool_prepare(lt_context *ctx, lt_node *node) {
+    return pool_prepare(ctx, node, max_pool_f32);
+}
+
+static lt_status pool_invoke(lt_context *ctx, lt_node *node) {
+    (void)ctx;
+    const pool_state *st = node->state;
+    if (!st->empty) st->fn(st, node->inputs[0]->data, node->outputs[0]->data);
+    return LT_OK;
+}
+
+const lt_op lt_op_average_pool_2d = {"AVERAGE_POOL_2D", average_pool_prepare, pool_invoke};
+const lt_op lt_op_max_pool_2d = {"MAX_POOL_2D", max_pool_prepare, pool_invoke};
