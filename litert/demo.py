@@ -7,6 +7,8 @@ Needs the test extras (TensorFlow, ai-edge-litert): pip install '.[test]'."""
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import statistics
 import time
@@ -19,7 +21,9 @@ def _build_keras_model(name: str):
 
     keras.utils.set_random_seed(0)
     if name == "mobilenet_v2":
-        return keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3))
+        # Logits: with untrained weights a softmax would be flat and hide every difference.
+        return keras.applications.MobileNetV2(weights=None, input_shape=(224, 224, 3),
+                                              classifier_activation=None)
     if name == "cnn":
         return keras.Sequential([
             keras.Input((28, 28, 1)),
@@ -64,7 +68,9 @@ def main(argv=None) -> int:
     from litert import Interpreter
 
     print(f"building Keras model {args.model} and converting it with TensorFlow's converter ...")
-    content = tf.lite.TFLiteConverter.from_keras_model(_build_keras_model(args.model)).convert()
+    keras_model = _build_keras_model(args.model)
+    with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its traced signature
+        content = tf.lite.TFLiteConverter.from_keras_model(keras_model).convert()
     print(f"  .tflite file: {len(content) / 1024:.1f} KiB")
     if args.save:
         with open(args.save, "wb") as f:
@@ -73,7 +79,7 @@ def main(argv=None) -> int:
     ours = Interpreter(model_content=content, num_threads=args.threads)
     theirs = TFLiteInterpreter(model_content=content, num_threads=args.threads)
     results = {}
-    for name, interp in (("litert", ours), ("tflite", theirs)):
+    for interp in (ours, theirs):
         interp.allocate_tensors()
     detail = ours.get_input_details()[0]
     x = np.random.default_rng(0).standard_normal(detail["shape"]).astype(detail["dtype"])
@@ -90,7 +96,10 @@ def main(argv=None) -> int:
     print(f"output shape {a.shape}, dtype {a.dtype}")
     print(f"  litert top-5 classes: {np.argsort(-a[0])[:5].tolist()}")
     print(f"  tflite top-5 classes: {np.argsort(-b[0])[:5].tolist()}")
-    print(f"  max |litert - tflite| = {np.max(np.abs(a - b)):.3g}")
+    print(f"  litert first outputs: {np.array2string(a[0][:4], precision=4)}")
+    print(f"  tflite first outputs: {np.array2string(b[0][:4], precision=4)}")
+    scale = float(np.max(np.abs(b))) or 1.0
+    print(f"  max |litert - tflite| / max |tflite| = {np.max(np.abs(a - b)) / scale:.3g}")
     print(f"latency over {len(times['litert'])} runs, {args.threads} thread(s), in ms:")
     print(f"  {'runtime':8s} {'min':>8s} {'median':>8s} {'mean':>8s}")
     for name in ("litert", "tflite"):
