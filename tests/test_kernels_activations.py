@@ -17,29 +17,11 @@ Tolerances:
 """
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter as TFLiteInterpreter
-from ai_edge_litert.interpreter import OpResolverType
 
 from litert import Interpreter
+from op_runner import run_litert, run_tflite
 from tflite_builder import ModelBuilder
 
-
-def _run(interpreter, inputs):
-    interpreter.allocate_tensors()
-    for detail, value in zip(interpreter.get_input_details(), inputs):
-        interpreter.set_tensor(detail["index"], value)
-    interpreter.invoke()
-    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
-
-
-def run_litert(model, inputs):
-    return _run(Interpreter(model_content=model), inputs)
-
-
-def run_tflite(model, inputs):
-    return _run(TFLiteInterpreter(model_content=model,
-                                  experimental_op_resolver_type=OpResolverType.BUILTIN_REF),
-                inputs)
 
 
 def unary_model(op, shape, options_table=None, options=None, dtype=np.float32):

@@ -22,32 +22,14 @@ compared with NumPy only.
 """
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter as TFLiteInterpreter
-from ai_edge_litert.interpreter import OpResolverType
 
 from litert import Interpreter
+from op_runner import fused_activation as activation, run_interpreter as _run, run_litert, run_tflite
 from tflite_builder import ModelBuilder
 
 SAME, VALID = 0, 1
 NONE, RELU, RELU_N1_TO_1, RELU6, TANH = 0, 1, 2, 3, 4
 
-
-def _run(interpreter, inputs):
-    interpreter.allocate_tensors()
-    for detail, value in zip(interpreter.get_input_details(), inputs):
-        interpreter.set_tensor(detail["index"], value)
-    interpreter.invoke()
-    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
-
-
-def run_litert(model, inputs):
-    return _run(Interpreter(model_content=model), inputs)
-
-
-def run_tflite(model, inputs):
-    return _run(TFLiteInterpreter(model_content=model,
-                                  experimental_op_resolver_type=OpResolverType.BUILTIN_REF),
-                inputs)
 
 
 # ---- NumPy reference -------------------------------------------------------------------------
@@ -62,17 +44,6 @@ def out_size_and_pad(size, k, stride, dilation, padding):
     total = max((out - 1) * stride + extent - size, 0)
     return out, (total // 2, total - total // 2)
 
-
-def activation(y, act):
-    if act == RELU:
-        return np.maximum(y, 0.0)
-    if act == RELU_N1_TO_1:
-        return np.clip(y, -1.0, 1.0)
-    if act == RELU6:
-        return np.clip(y, 0.0, 6.0)
-    if act == TANH:
-        return np.tanh(y)
-    return y
 
 
 def conv_ref(x, w, b, stride, dilation, padding, groups=1, depthwise=False):

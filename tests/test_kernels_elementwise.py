@@ -14,10 +14,9 @@ TANH on these ops, so it is compared with NumPy only.
 """
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter as TFLiteInterpreter
-from ai_edge_litert.interpreter import OpResolverType
 
 from litert import Interpreter
+from op_runner import fused_activation as apply_activation, run_litert, run_tflite
 from tflite_builder import ModelBuilder
 
 OPTIONS = {"ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "DIV": "DivOptions"}
@@ -25,23 +24,6 @@ NUMPY_OPS = {"ADD": np.add, "SUB": np.subtract, "MUL": np.multiply, "DIV": np.di
 ACT_NONE, ACT_RELU, ACT_RELU_N1_TO_1, ACT_RELU6, ACT_TANH, ACT_SIGN_BIT = range(6)
 INT32_MIN, INT32_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
 
-
-def _run(interpreter, inputs):
-    interpreter.allocate_tensors()
-    for detail, value in zip(interpreter.get_input_details(), inputs):
-        interpreter.set_tensor(detail["index"], value)
-    interpreter.invoke()
-    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
-
-
-def run_litert(model, inputs):
-    return _run(Interpreter(model_content=model), inputs)
-
-
-def run_tflite(model, inputs):
-    return _run(TFLiteInterpreter(model_content=model,
-                                  experimental_op_resolver_type=OpResolverType.BUILTIN_REF),
-                inputs)
 
 
 def assert_matches_tflite(ours, theirs):
@@ -65,17 +47,6 @@ def binary_model(op, a_shape, b_shape, dtype=np.float32, act=ACT_NONE, *, b_cons
     b.output(out)
     return b.build()
 
-
-def apply_activation(x, act):
-    """The format's fused activations, in NumPy (NaN passes through the clamps)."""
-    if act == ACT_NONE:
-        return x
-    if act == ACT_TANH:
-        return np.tanh(x)
-    if act == ACT_SIGN_BIT:
-        return np.signbit(x).astype(x.dtype)
-    lo, hi = {ACT_RELU: (0, None), ACT_RELU_N1_TO_1: (-1, 1), ACT_RELU6: (0, 6)}[act]
-    return np.clip(x, lo, hi).astype(x.dtype)
 
 
 def float_reference(op, a, b, act=ACT_NONE):

@@ -17,9 +17,9 @@ It also only accepts INT32 begin/end/strides (litert accepts INT64 too).
 """
 import numpy as np
 import pytest
-from ai_edge_litert.interpreter import Interpreter as TFLiteInterpreter
 
 from litert import Interpreter
+from op_runner import run_litert, run_tflite_default as run_tflite
 from tflite_builder import ModelBuilder
 
 # Element types the data-movement kernels must serve (copied by element size).
@@ -28,21 +28,6 @@ DTYPES = [np.float32, np.int32, np.int64, np.int8, np.uint8, np.bool_, np.float1
 # TensorFlow Lite's kernels stop at these ranks; beyond them only NumPy is compared.
 TFLITE_MAX_RANK = {"PAD": 5, "PADV2": 5, "TRANSPOSE": 6, "STRIDED_SLICE": 5}
 
-
-def _run(interpreter, inputs):
-    interpreter.allocate_tensors()
-    for detail, value in zip(interpreter.get_input_details(), inputs):
-        interpreter.set_tensor(detail["index"], value)
-    interpreter.invoke()
-    return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
-
-
-def run_litert(model, inputs):
-    return _run(Interpreter(model_content=model), inputs)
-
-
-def run_tflite(model, inputs):
-    return _run(TFLiteInterpreter(model_content=model), inputs)
 
 
 def assert_same(actual, expected):
