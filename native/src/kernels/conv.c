@@ -155,23 +155,13 @@ static lt_status conv_check_types(lt_context *ctx, const lt_node *node, conv_fn 
     const lt_tensor *in = node->inputs[CONV_INPUT];
     const lt_tensor *filter = node->inputs[CONV_FILTER];
     const lt_tensor *bias = node->n_inputs > CONV_BIAS ? node->inputs[CONV_BIAS] : NULL;
-    const lt_tensor *out = node->outputs[0];
     switch (in->type) {
     case LT_FLOAT32: *fn = f32_fn; break;
     default:
         return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32", in->name,
                             lt_type_name(in->type));
     }
-    if (filter->type != in->type)
-        return lt_ctx_error(ctx, node, "filter '%s' has type %s; expected %s like the input",
-                            filter->name, lt_type_name(filter->type), lt_type_name(in->type));
-    if (bias != NULL && bias->type != in->type)
-        return lt_ctx_error(ctx, node, "bias '%s' has type %s; expected %s like the input",
-                            bias->name, lt_type_name(bias->type), lt_type_name(in->type));
-    if (out->type != in->type)
-        return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the input",
-                            out->name, lt_type_name(out->type), lt_type_name(in->type));
-    return LT_OK;
+    return linear_check_operand_types(ctx, node, filter, "filter", bias);
 }
 
 /* Bias, when present, holds one value per output channel. */

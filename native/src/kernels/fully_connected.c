@@ -55,7 +55,6 @@ static lt_status fully_connected_prepare(lt_context *ctx, lt_node *node) {
     const lt_tensor *in = node->inputs[FC_INPUT];
     const lt_tensor *weights = node->inputs[FC_WEIGHTS];
     const lt_tensor *bias = node->n_inputs > FC_BIAS ? node->inputs[FC_BIAS] : NULL;
-    const lt_tensor *out = node->outputs[0];
     char buf[96], wbuf[96];
 
     switch (in->type) {
@@ -64,15 +63,7 @@ static lt_status fully_connected_prepare(lt_context *ctx, lt_node *node) {
         return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32", in->name,
                             lt_type_name(in->type));
     }
-    if (weights->type != in->type)
-        return lt_ctx_error(ctx, node, "weights '%s' have type %s; expected %s like the input",
-                            weights->name, lt_type_name(weights->type), lt_type_name(in->type));
-    if (bias != NULL && bias->type != in->type)
-        return lt_ctx_error(ctx, node, "bias '%s' has type %s; expected %s like the input",
-                            bias->name, lt_type_name(bias->type), lt_type_name(in->type));
-    if (out->type != in->type)
-        return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the input",
-                            out->name, lt_type_name(out->type), lt_type_name(in->type));
+    if (linear_check_operand_types(ctx, node, weights, "weights", bias) != LT_OK) return LT_ERROR;
 
     const int weights_format = lt_opt_i8(node, FC_OPT_WEIGHTS_FORMAT, 0);
     if (weights_format != 0)

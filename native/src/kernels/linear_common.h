@@ -35,6 +35,27 @@ static inline lt_status linear_activation_init(lt_context *ctx, const lt_node *n
     return LT_OK;
 }
 
+/* The weights (filter), the optional bias and the output of a linear op must all have the
+ * input's type: float32 now, and the same rule will hold per quantized variant. */
+static inline lt_status linear_check_operand_types(lt_context *ctx, const lt_node *node,
+                                                   const lt_tensor *weights,
+                                                   const char *weights_role,
+                                                   const lt_tensor *bias) {
+    const lt_tensor *in = node->inputs[0];
+    const lt_tensor *out = node->outputs[0];
+    if (weights->type != in->type)
+        return lt_ctx_error(ctx, node, "%s '%s' has type %s; expected %s like the input",
+                            weights_role, weights->name, lt_type_name(weights->type),
+                            lt_type_name(in->type));
+    if (bias != NULL && bias->type != in->type)
+        return lt_ctx_error(ctx, node, "bias '%s' has type %s; expected %s like the input",
+                            bias->name, lt_type_name(bias->type), lt_type_name(in->type));
+    if (out->type != in->type)
+        return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the input",
+                            out->name, lt_type_name(out->type), lt_type_name(in->type));
+    return LT_OK;
+}
+
 static inline float linear_clamp(float x, float lo, float hi) {
     x = x < lo ? lo : x; /* std::max(x, lo): NaN is kept */
     return hi < x ? hi : x; /* std::min(x, hi): NaN is kept */
