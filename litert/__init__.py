@@ -7,7 +7,18 @@
 `Interpreter` has the API of tf.lite.Interpreter.
 """
 
+import os as _os
+
 from .interpreter import Interpreter, SignatureRunner
+
+# The converter's sources live in the repository's top-level converter/ directory, and the
+# wheel installs them as litert/converter. When this module is imported from a source checkout
+# (tests run from the repository root), let `litert.converter` resolve to converter/ as well.
+_here = _os.path.dirname(_os.path.abspath(__file__))
+_checkout = _os.path.dirname(_here)
+if (not _os.path.isdir(_os.path.join(_here, "converter"))
+        and _os.path.isfile(_os.path.join(_checkout, "converter", "__init__.py"))):
+    __path__.append(_checkout)  # noqa: F821 (__path__ is defined for packages)
 
 # Kept equal to the version in pyproject.toml and to the C library's lt_version() (a test
 # checks the latter).

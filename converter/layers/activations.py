@@ -1,0 +1,1 @@
+"""Emitters for Keras activations layers (being written)."""

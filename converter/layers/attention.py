@@ -1,0 +1,1 @@
+"""Emitters for Keras attention layers (being written)."""

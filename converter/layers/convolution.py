@@ -1,0 +1,1 @@
+"""Emitters for Keras convolution layers (being written)."""

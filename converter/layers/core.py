@@ -1,0 +1,1 @@
+"""Emitters for Keras core layers (being written)."""

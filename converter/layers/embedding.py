@@ -1,0 +1,1 @@
+"""Emitters for Keras embedding layers (being written)."""

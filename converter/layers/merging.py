@@ -1,0 +1,1 @@
+"""Emitters for Keras merging layers (being written)."""

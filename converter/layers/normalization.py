@@ -1,0 +1,1 @@
+"""Emitters for Keras normalization layers (being written)."""

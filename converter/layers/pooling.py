@@ -1,0 +1,1 @@
+"""Emitters for Keras pooling layers (being written)."""

@@ -1,0 +1,1 @@
+"""Emitters for Keras recurrent layers (being written)."""

@@ -1,0 +1,1 @@
+"""Emitters for Keras reshaping layers (being written)."""

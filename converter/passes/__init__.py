@@ -1,0 +1,1 @@
+"""Graph rewrites run after emission (being written)."""
