@@ -122,6 +122,10 @@ static bool setup_tensors(lt_interpreter *it) {
         t->quant = mt->quant;
         t->index = i;
         t->is_variable = mt->is_variable;
+        /* Sizes from the file's shapes, so that tensor_info reports them before allocate
+         * (as TensorFlow Lite does); allocate recomputes them. Types without a fixed
+         * element size keep 0. */
+        if (!lt_shape_bytes(&t->shape, t->type, &t->bytes)) t->bytes = 0;
         if (mt->data != NULL && !mt->is_variable) {
             t->data = (void *)(uintptr_t)mt->data; /* read-only: no node may write it */
             t->bytes = mt->data_bytes;

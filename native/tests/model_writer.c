@@ -263,7 +263,8 @@ uint8_t *tm_build(const tm_model *m, size_t *size) {
     mw_field mf[6] = {MW_U32(MODEL_VERSION, 3), MW_REF(MODEL_OPERATOR_CODES, opcode_vec),
                       MW_REF(MODEL_SUBGRAPHS, subgraph_vec), MW_REF(MODEL_BUFFERS, buffer_vec)};
     size_t nmf = 4;
-    if (m->description != NULL) mf[nmf++] = MW_REF(MODEL_DESCRIPTION, mw_string(&b, m->description));
+    if (m->description != NULL)
+        mf[nmf++] = MW_REF(MODEL_DESCRIPTION, mw_string(&b, m->description));
     if (m->signature_key != NULL) {
         mw_ref sin = tm_tensor_maps(&b, m->sig_inputs, m->n_sig_inputs);
         mw_ref sout = tm_tensor_maps(&b, m->sig_outputs, m->n_sig_outputs);

@@ -7,7 +7,7 @@
  *     lt_options opts = lt_options_default();
  *     lt_interpreter *it = lt_interpreter_create(model, &opts, err, sizeof err);
  *     lt_interpreter_allocate(it);
- *     lt_interpreter_set_input(it, 0, data, bytes);   // or write lt_interpreter_tensor_data()
+ *     lt_interpreter_set_tensor(it, lt_interpreter_input_tensor(it, 0), data, bytes);
  *     lt_interpreter_invoke(it);
  *     const float *y = lt_interpreter_tensor_data(it, lt_interpreter_output_tensor(it, 0));
  *     lt_interpreter_free(it);
