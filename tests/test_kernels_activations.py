@@ -1,10 +1,10 @@
-"""LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH, PRELU and SOFTMAX (float32).
+"""LOGISTIC, TANH, RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, HARD_SWISH, PRELU and SOFTMAX (float32).
 
 Each case runs a one-op model in litert and compares with NumPy and with TensorFlow Lite's
 reference kernels (ai_edge_litert, OpResolverType.BUILTIN_REF) on the same model bytes.
 
 Tolerances:
-  RELU, RELU6, LEAKY_RELU, PRELU, HARD_SWISH: none. One or two IEEE operations per element in
+  RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, PRELU, HARD_SWISH: none. One or two IEEE operations per element in
       the same order everywhere, so bit-identical (NaN equal to NaN, sign of zero included).
   LOGISTIC, TANH: NumPy in float64 rounded to float32, rtol 4e-7 (~3 ulp; the worst case
       measured over 300k inputs is 2.1e-7) plus atol 1e-37, so that results in the float32
@@ -79,7 +79,12 @@ def hard_swish_ref(x):
         return (x * gate / np.float32(6)).astype(np.float32)
 
 
-EXACT_OPS = {"RELU": relu_ref, "RELU6": relu6_ref, "HARD_SWISH": hard_swish_ref}
+def relu_n1_to_1_ref(x):
+    return np.where(x < -1, np.float32(-1), np.where(x > 1, np.float32(1), x)).astype(np.float32)
+
+
+EXACT_OPS = {"RELU": relu_ref, "RELU6": relu6_ref, "RELU_N1_TO_1": relu_n1_to_1_ref,
+             "HARD_SWISH": hard_swish_ref}
 SMOOTH_OPS = {"LOGISTIC": logistic_ref, "TANH": tanh_ref}
 
 

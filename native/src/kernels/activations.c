@@ -1,5 +1,5 @@
-/* Activation ops: LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH (one input, same shape
- * out) and PRELU (a second input, alpha, broadcast against the first).
+/* Activation ops: LOGISTIC, TANH, RELU, RELU6, RELU_N1_TO_1, LEAKY_RELU, HARD_SWISH (one input,
+ * same shape out) and PRELU (a second input, alpha, broadcast against the first).
  *
  * Each op picks its per-type function in prepare (float32 today); quantized variants add a
  * case there, with whatever table or multipliers they precompute kept in the state.
@@ -53,6 +53,14 @@ static void relu6_f32(const float *in, float *out, int64_t n, float alpha) {
     }
 }
 
+static void relu_n1_to_1_f32(const float *in, float *out, int64_t n, float alpha) {
+    (void)alpha;
+    for (int64_t i = 0; i < n; i++) {
+        const float x = in[i];
+        out[i] = x < -1.0f ? -1.0f : (x > 1.0f ? 1.0f : x);
+    }
+}
+
 static void leaky_relu_f32(const float *in, float *out, int64_t n, float alpha) {
     for (int64_t i = 0; i < n; i++) {
         const float x = in[i];
@@ -79,12 +87,14 @@ typedef enum unary_kind {
     UNARY_RELU,
     UNARY_RELU6,
     UNARY_LEAKY_RELU,
-    UNARY_HARD_SWISH
+    UNARY_HARD_SWISH,
+    UNARY_RELU_N1_TO_1
 } unary_kind;
 
 static unary_fn unary_fn_for(unary_kind kind, lt_type type) {
-    static const unary_fn f32[] = {logistic_f32,   tanh_f32,      relu_f32,
-                                   relu6_f32,      leaky_relu_f32, hard_swish_f32};
+    static const unary_fn f32[] = {logistic_f32, tanh_f32,       relu_f32,
+                                   relu6_f32,    leaky_relu_f32, hard_swish_f32,
+                                   relu_n1_to_1_f32};
     return type == LT_FLOAT32 ? f32[kind] : NULL;
 }
 
@@ -137,6 +147,9 @@ static lt_status relu_prepare(lt_context *ctx, lt_node *node) {
 static lt_status relu6_prepare(lt_context *ctx, lt_node *node) {
     return unary_prepare(ctx, node, UNARY_RELU6);
 }
+static lt_status relu_n1_to_1_prepare(lt_context *ctx, lt_node *node) {
+    return unary_prepare(ctx, node, UNARY_RELU_N1_TO_1);
+}
 static lt_status leaky_relu_prepare(lt_context *ctx, lt_node *node) {
     return unary_prepare(ctx, node, UNARY_LEAKY_RELU);
 }
@@ -148,6 +161,7 @@ const lt_op lt_op_logistic = {"LOGISTIC", logistic_prepare, unary_invoke};
 const lt_op lt_op_tanh = {"TANH", tanh_prepare, unary_invoke};
 const lt_op lt_op_relu = {"RELU", relu_prepare, unary_invoke};
 const lt_op lt_op_relu6 = {"RELU6", relu6_prepare, unary_invoke};
+const lt_op lt_op_relu_n1_to_1 = {"RELU_N1_TO_1", relu_n1_to_1_prepare, unary_invoke};
 const lt_op lt_op_leaky_relu = {"LEAKY_RELU", leaky_relu_prepare, unary_invoke};
 const lt_op lt_op_hard_swish = {"HARD_SWISH", hard_swish_prepare, unary_invoke};
 

@@ -1,17 +1,29 @@
-/* MEAN: the average over some axes (reference kernel, float32).
+/* MEAN, SUM, REDUCE_MAX, REDUCE_MIN: reductions over some axes (reference kernels).
  *
  * Inputs: the tensor (any rank) and the axes, an INT32 tensor of any shape whose values lie
  * in [-rank, rank) (negative counts from the end; repeats count once). The axes must be
  * known at prepare, where the output shape is fixed: a constant tensor (or one folded from
  * constants). ReducerOptions.keep_dims keeps reduced axes as 1s; otherwise they are
- * dropped (all of them: a scalar). No axes: the output is a copy of the input. The mean of
- * zero elements is NaN (0 / 0).
+ * dropped (all of them: a scalar). No axes: the output is a copy of the input.
  *
- * Arithmetic as in TensorFlow Lite's reference kernel: each output sums its inputs in
- * float, in memory order, then divides by their count. The input is read once, in order:
- * the plan below merges neighbouring axes that are reduced (or kept) together, and the
- * innermost merged axis either sums a contiguous run into one output (reduced) or adds a
- * contiguous run onto a row of outputs (kept). */
+ * Types: MEAN float32; SUM, REDUCE_MAX, REDUCE_MIN float32 and int32 (int32 sums wrap
+ * around, as TensorFlow Lite's do in practice, without undefined behaviour here).
+ *
+ * Arithmetic as in TensorFlow Lite's reference kernels: every output starts at the
+ * reduction's initial value and folds its inputs in, in memory order, one at a time:
+ *   SUM / MEAN   0, acc + x (MEAN then divides by the count: zero elements give NaN)
+ *   REDUCE_MAX   the lowest finite value, (x > acc ? x : acc)
+ *   REDUCE_MIN   the highest finite value, (x < acc ? x : acc)
+ * so a reduction over zero elements gives -FLT_MAX / FLT_MAX (INT32_MIN / INT32_MAX), and
+ * NaN inputs are skipped by REDUCE_MAX / REDUCE_MIN (a comparison with NaN is false),
+ * exactly like TensorFlow Lite's reference kernels. (TensorFlow Lite's optimized kernels
+ * differ on those two corners: they give -inf / +inf and may propagate NaN.)
+ *
+ * The input is read once, in order: the plan below merges neighbouring axes that are
+ * reduced (or kept) together, and the innermost merged axis either folds a contiguous run
+ * into one output (reduced) or folds a contiguous run onto a row of outputs (kept). */
+#include <float.h>
+
 #include "kernels.h"
 
 enum { REDUCE_INPUT = 0, REDUCE_AXES = 1 };
@@ -26,46 +38,97 @@ typedef struct reduce_plan {
     int64_t count;                  /* input elements per output element */
 } reduce_plan;
 
-typedef struct mean_state mean_state;
-typedef void (*mean_fn)(const mean_state *st, const void *in, void *out);
+typedef void (*reduce_fn)(const reduce_plan *p, const void *in, void *out);
 
-struct mean_state {
-    mean_fn fn;
+typedef struct reduce_state {
+    reduce_fn fn;
     reduce_plan plan;
-};
+} reduce_state;
 
-/* out[...] += in[...] along the plan: reads the input once, in memory order. */
-static void reduce_sum_f32(const reduce_plan *p, const float *in, float *out) {
-    const int inner = p->rank - 1;
-    const int64_t n = p->dims[inner];
-    const bool inner_reduced = p->out_stride[inner] == 0;
-    int64_t idx[LT_MAX_RANK] = {0};
-    int64_t o = 0;
-    for (int64_t i = 0; i < p->in_elements; i += n) {
-        if (inner_reduced) {
-            float s = out[o];
-            for (int64_t j = 0; j < n; j++) s += in[i + j];
-            out[o] = s;
-        } else {
-            for (int64_t j = 0; j < n; j++) out[o + j] += in[i + j];
-        }
-        /* Odometer over the outer merged axes. */
-        for (int d = inner - 1; d >= 0; d--) {
-            o += p->out_stride[d];
-            if (++idx[d] < p->dims[d]) break;
-            o -= p->out_stride[d] * p->dims[d];
-            idx[d] = 0;
-        }
+typedef enum reduce_kind {
+    REDUCE_KIND_MEAN,
+    REDUCE_KIND_SUM,
+    REDUCE_KIND_MAX,
+    REDUCE_KIND_MIN
+} reduce_kind;
+
+/* Folds the input into out[] along the plan: out[o] = COMBINE(out[o], x) for every input x
+ * of output o, in memory order. `out` holds the initial values on entry. */
+#define DEFINE_REDUCE_WALK(NAME, T, COMBINE)                                                 \
+    static void NAME(const reduce_plan *p, const T *in, T *out) {                            \
+        const int inner = p->rank - 1;                                                       \
+        const int64_t n = p->dims[inner];                                                    \
+        const bool inner_reduced = p->out_stride[inner] == 0;                                \
+        int64_t idx[LT_MAX_RANK] = {0};                                                      \
+        int64_t o = 0;                                                                       \
+        for (int64_t i = 0; i < p->in_elements; i += n) {                                    \
+            if (inner_reduced) {                                                             \
+                T acc = out[o];                                                              \
+                for (int64_t j = 0; j < n; j++) acc = COMBINE(acc, in[i + j]);               \
+                out[o] = acc;                                                                \
+            } else {                                                                         \
+                for (int64_t j = 0; j < n; j++) out[o + j] = COMBINE(out[o + j], in[i + j]); \
+            }                                                                                \
+            /* Odometer over the outer merged axes. */                                       \
+            for (int d = inner - 1; d >= 0; d--) {                                           \
+                o += p->out_stride[d];                                                       \
+                if (++idx[d] < p->dims[d]) break;                                            \
+                o -= p->out_stride[d] * p->dims[d];                                          \
+                idx[d] = 0;                                                                  \
+            }                                                                                \
+        }                                                                                    \
     }
-}
 
-static void mean_f32(const mean_state *st, const void *in_, void *out_) {
-    const reduce_plan *p = &st->plan;
+static inline float sum_f(float acc, float x) { return acc + x; }
+/* Comparisons as TensorFlow Lite's reference reducers write them: NaN never wins. */
+static inline float max_f(float acc, float x) { return x > acc ? x : acc; }
+static inline float min_f(float acc, float x) { return x < acc ? x : acc; }
+/* Wrap-around through uint32_t: well defined (the conversion back is modulo 2^32 on every
+ * compiler this builds with). */
+static inline int32_t sum_i(int32_t acc, int32_t x) {
+    return (int32_t)((uint32_t)acc + (uint32_t)x);
+}
+static inline int32_t max_i(int32_t acc, int32_t x) { return x > acc ? x : acc; }
+static inline int32_t min_i(int32_t acc, int32_t x) { return x < acc ? x : acc; }
+
+DEFINE_REDUCE_WALK(walk_sum_f32, float, sum_f)
+DEFINE_REDUCE_WALK(walk_max_f32, float, max_f)
+DEFINE_REDUCE_WALK(walk_min_f32, float, min_f)
+DEFINE_REDUCE_WALK(walk_sum_i32, int32_t, sum_i)
+DEFINE_REDUCE_WALK(walk_max_i32, int32_t, max_i)
+DEFINE_REDUCE_WALK(walk_min_i32, int32_t, min_i)
+
+/* One reduction on one type: fill the outputs with the initial value, then walk. */
+#define DEFINE_REDUCE(NAME, T, INIT, WALK)                                                   \
+    static void NAME(const reduce_plan *p, const void *in, void *out_) {                     \
+        T *out = out_;                                                                       \
+        for (int64_t i = 0; i < p->out_elements; i++) out[i] = (INIT);                       \
+        WALK(p, in, out);                                                                    \
+    }
+
+DEFINE_REDUCE(sum_f32, float, 0.0f, walk_sum_f32)
+DEFINE_REDUCE(max_f32, float, -FLT_MAX, walk_max_f32)
+DEFINE_REDUCE(min_f32, float, FLT_MAX, walk_min_f32)
+DEFINE_REDUCE(sum_i32, int32_t, 0, walk_sum_i32)
+DEFINE_REDUCE(max_i32, int32_t, INT32_MIN, walk_max_i32)
+DEFINE_REDUCE(min_i32, int32_t, INT32_MAX, walk_min_i32)
+
+static void mean_f32(const reduce_plan *p, const void *in, void *out_) {
     float *out = out_;
-    for (int64_t i = 0; i < p->out_elements; i++) out[i] = 0.0f;
-    reduce_sum_f32(p, in_, out);
+    sum_f32(p, in, out);
     const float count = (float)p->count;
     for (int64_t i = 0; i < p->out_elements; i++) out[i] /= count;
+}
+
+/* The kernel for (kind, type), or NULL when the pair is not supported. */
+static reduce_fn reduce_fn_for(reduce_kind kind, lt_type type) {
+    static const reduce_fn f32[] = {mean_f32, sum_f32, max_f32, min_f32};
+    static const reduce_fn i32[] = {NULL, sum_i32, max_i32, min_i32};
+    switch (type) {
+    case LT_FLOAT32: return f32[kind];
+    case LT_INT32: return i32[kind];
+    default: return NULL;
+    }
 }
 
 /* Plans the reduction of `in` over the axes flagged in `reduced` into `out_elements`
@@ -78,7 +141,7 @@ static void reduce_plan_init(reduce_plan *p, const lt_shape *in, const bool *red
      * product of the reduced extents, which need not even fit, is never formed. */
     p->count = out_elements > 0 ? p->in_elements / out_elements : 0;
 
-    if (p->in_elements == 0) { /* nothing to walk: every output is 0 / 0 */
+    if (p->in_elements == 0) { /* nothing to walk: outputs keep their initial value */
         p->rank = 1;
         p->dims[0] = 0;
         p->out_stride[0] = 0;
@@ -111,8 +174,8 @@ static void reduce_plan_init(reduce_plan *p, const lt_shape *in, const bool *red
     }
 }
 
-static lt_status mean_prepare(lt_context *ctx, lt_node *node) {
-    mean_state st = {0};
+static lt_status reduce_prepare(lt_context *ctx, lt_node *node, reduce_kind kind) {
+    reduce_state st = {0};
     if (lt_check_io_count(ctx, node, 2, 2, 1) != LT_OK ||
         lt_check_options(ctx, node, LT_OPTS_ReducerOptions) != LT_OK)
         return LT_ERROR;
@@ -121,12 +184,12 @@ static lt_status mean_prepare(lt_context *ctx, lt_node *node) {
     const lt_tensor *out = node->outputs[0];
     const int rank = in->shape.rank;
 
-    switch (in->type) {
-    case LT_FLOAT32: st.fn = mean_f32; break;
-    default:
-        return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32", in->name,
-                            lt_type_name(in->type));
-    }
+    if (out == NULL) return lt_ctx_error(ctx, node, "output is required");
+    st.fn = reduce_fn_for(kind, in->type);
+    if (st.fn == NULL)
+        return lt_ctx_error(ctx, node, "input '%s' has type %s; expected %s", in->name,
+                            lt_type_name(in->type),
+                            kind == REDUCE_KIND_MEAN ? "FLOAT32" : "FLOAT32 or INT32");
     if (out->type != in->type)
         return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the input",
                             out->name, lt_type_name(out->type), lt_type_name(in->type));
@@ -158,18 +221,34 @@ static lt_status mean_prepare(lt_context *ctx, lt_node *node) {
     if (lt_node_set_output_shape(ctx, node, 0, &out_shape) != LT_OK) return LT_ERROR;
 
     reduce_plan_init(&st.plan, &in->shape, reduced, lt_tensor_elements(out));
-    mean_state *state = lt_ctx_alloc(ctx, node, sizeof *state);
+    reduce_state *state = lt_ctx_alloc(ctx, node, sizeof *state);
     if (state == NULL) return LT_ERROR;
     *state = st;
     node->state = state;
     return LT_OK;
 }
 
-static lt_status mean_invoke(lt_context *ctx, lt_node *node) {
+static lt_status reduce_invoke(lt_context *ctx, lt_node *node) {
     (void)ctx;
-    const mean_state *st = node->state;
-    st->fn(st, node->inputs[REDUCE_INPUT]->data, node->outputs[0]->data);
+    const reduce_state *st = node->state;
+    st->fn(&st->plan, node->inputs[REDUCE_INPUT]->data, node->outputs[0]->data);
     return LT_OK;
 }
 
-const lt_op lt_op_mean = {"MEAN", mean_prepare, mean_invoke};
+static lt_status mean_prepare(lt_context *ctx, lt_node *node) {
+    return reduce_prepare(ctx, node, REDUCE_KIND_MEAN);
+}
+static lt_status sum_prepare(lt_context *ctx, lt_node *node) {
+    return reduce_prepare(ctx, node, REDUCE_KIND_SUM);
+}
+static lt_status reduce_max_prepare(lt_context *ctx, lt_node *node) {
+    return reduce_prepare(ctx, node, REDUCE_KIND_MAX);
+}
+static lt_status reduce_min_prepare(lt_context *ctx, lt_node *node) {
+    return reduce_prepare(ctx, node, REDUCE_KIND_MIN);
+}
+
+const lt_op lt_op_mean = {"MEAN", mean_prepare, reduce_invoke};
+const lt_op lt_op_sum = {"SUM", sum_prepare, reduce_invoke};
+const lt_op lt_op_reduce_max = {"REDUCE_MAX", reduce_max_prepare, reduce_invoke};
+const lt_op lt_op_reduce_min = {"REDUCE_MIN", reduce_min_prepare, reduce_invoke};

@@ -1,0 +1,155 @@
+/* MAXIMUM, MINIMUM, SQUARED_DIFFERENCE: element-wise binary ops with NumPy broadcasting and
+ * no options (no fused activation).
+ *
+ * Types: MAXIMUM / MINIMUM float32, int32 and int64; SQUARED_DIFFERENCE float32 and int32.
+ * Both inputs and the output share one type.
+ *
+ * Semantics as TensorFlow Lite's kernels:
+ *   MAXIMUM             a > b ? a : b   so NaN in a gives b, NaN in b gives NaN, and
+ *   MINIMUM             a < b ? a : b   max(-0, +0) = +0, max(+0, -0) = -0 (the second
+ *                                       operand wins ties); the same for MINIMUM.
+ *   SQUARED_DIFFERENCE  (a - b) * (a - b); on int32 the arithmetic wraps around (two's
+ *                       complement), where TensorFlow Lite's would overflow. */
+#include <limits.h>
+
+#include "elementwise_broadcast.h"
+#include "kernels.h"
+
+_Static_assert((uintmax_t)INT_MAX < (uintmax_t)UINT32_MAX,
+               "uint32_t arithmetic must not promote to a wider signed int");
+
+typedef enum plain_kind { PLAIN_MAXIMUM, PLAIN_MINIMUM, PLAIN_SQUARED_DIFFERENCE } plain_kind;
+
+static inline float max_f32(float a, float b) { return a > b ? a : b; }
+static inline float min_f32(float a, float b) { return a < b ? a : b; }
+static inline float sqdiff_f32(float a, float b) {
+    const float d = a - b;
+    return d * d;
+}
+static inline int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
+static inline int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
+static inline int32_t sqdiff_i32(int32_t a, int32_t b) {
+    const uint32_t d = (uint32_t)a - (uint32_t)b;
+    return (int32_t)(d * d);
+}
+static inline int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
+static inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* The three row shapes of the broadcast walker (see elementwise_broadcast.h) for FN on T. */
+#define DEFINE_ROWS(FN, T)                                                                    \
+    static void FN##_vv(const void *a_, const void *b_, void *out_, int64_t n,                \
+                        const void *params) {                                                 \
+        (void)params;                                                                         \
+        const T *a = a_, *b = b_;                                                             \
+        T *out = out_;                                                                        \
+        for (int64_t i = 0; i < n; i++) out[i] = FN(a[i], b[i]);                              \
+    }                                                                                         \
+    static void FN##_sv(const void *a_, const void *b_, void *out_, int64_t n,                \
+                        const void *params) {                                                 \
+        (void)params;                                                                         \
+        const T a = *(const T *)a_, *b = b_;                                                  \
+        T *out = out_;                                                                        \
+        for (int64_t i = 0; i < n; i++) out[i] = FN(a, b[i]);                                 \
+    }                                                                                         \
+    static void FN##_vs(const void *a_, const void *b_, void *out_, int64_t n,                \
+                        const void *params) {                                                 \
+        (void)params;                                                                         \
+        const T *a = a_, b = *(const T *)b_;                                                  \
+        T *out = out_;                                                                        \
+        for (int64_t i = 0; i < n; i++) out[i] = FN(a[i], b);                                 \
+    }                                                                                         \
+    static const lt_bcast_rows FN##_rows = {FN##_vv, FN##_sv, FN##_vs};
+
+DEFINE_ROWS(max_f32, float)
+DEFINE_ROWS(min_f32, float)
+DEFINE_ROWS(sqdiff_f32, float)
+DEFINE_ROWS(max_i32, int32_t)
+DEFINE_ROWS(min_i32, int32_t)
+DEFINE_ROWS(sqdiff_i32, int32_t)
+DEFINE_ROWS(max_i64, int64_t)
+DEFINE_ROWS(min_i64, int64_t)
+
+/* Row functions for (kind, type); NULL when the pair is not supported. */
+static const lt_bcast_rows *rows_for(plain_kind kind, lt_type type) {
+    static const lt_bcast_rows *const f32[] = {&max_f32_rows, &min_f32_rows, &sqdiff_f32_rows};
+    static const lt_bcast_rows *const i32[] = {&max_i32_rows, &min_i32_rows, &sqdiff_i32_rows};
+    static const lt_bcast_rows *const i64[] = {&max_i64_rows, &min_i64_rows, NULL};
+    switch (type) {
+    case LT_FLOAT32: return f32[kind];
+    case LT_INT32: return i32[kind];
+    case LT_INT64: return i64[kind];
+    default: return NULL;
+    }
+}
+
+typedef struct plain_state {
+    lt_bcast_plan plan;
+    const lt_bcast_rows *rows;
+    size_t elem_size;
+} plain_state;
+
+static lt_status plain_prepare(lt_context *ctx, lt_node *node, plain_kind kind) {
+    static const uint8_t options_type[] = {LT_OPTS_MaximumMinimumOptions,
+                                           LT_OPTS_MaximumMinimumOptions,
+                                           LT_OPTS_SquaredDifferenceOptions};
+    static const char *const supported[] = {"FLOAT32, INT32 or INT64", "FLOAT32, INT32 or INT64",
+                                            "FLOAT32 or INT32"};
+    if (lt_check_io_count(ctx, node, 2, 2, 1) != LT_OK ||
+        lt_check_options(ctx, node, options_type[kind]) != LT_OK)
+        return LT_ERROR;
+    const lt_tensor *a = node->inputs[0], *b = node->inputs[1];
+    const lt_tensor *out = node->outputs[0];
+    if (out == NULL) return lt_ctx_error(ctx, node, "output is required");
+    const lt_bcast_rows *rows = rows_for(kind, a->type);
+    if (rows == NULL)
+        return lt_ctx_error(ctx, node, "input 0 '%s' has type %s; expected %s", a->name,
+                            lt_type_name(a->type), supported[kind]);
+    if (b->type != a->type)
+        return lt_ctx_error(ctx, node, "input 1 '%s' has type %s; expected %s like input 0",
+                            b->name, lt_type_name(b->type), lt_type_name(a->type));
+    if (out->type != a->type)
+        return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the inputs",
+                            out->name, lt_type_name(out->type), lt_type_name(a->type));
+
+    lt_shape out_shape;
+    char a_str[96], b_str[96];
+    if (!lt_broadcast_shape(&a->shape, &b->shape, &out_shape))
+        return lt_ctx_error(ctx, node, "input shapes %s and %s do not broadcast",
+                            lt_shape_str(&a->shape, a_str, sizeof a_str),
+                            lt_shape_str(&b->shape, b_str, sizeof b_str));
+    if (lt_node_set_output_shape(ctx, node, 0, &out_shape) != LT_OK) return LT_ERROR;
+
+    plain_state *st = lt_ctx_alloc(ctx, node, sizeof *st);
+    if (st == NULL) return LT_ERROR;
+    if (!lt_bcast_plan_init(&st->plan, &a->shape, &b->shape, &out_shape))
+        return lt_ctx_error(ctx, node, "cannot plan the broadcast of %s and %s",
+                            lt_shape_str(&a->shape, a_str, sizeof a_str),
+                            lt_shape_str(&b->shape, b_str, sizeof b_str));
+    st->rows = rows;
+    st->elem_size = lt_type_size(a->type);
+    node->state = st;
+    return LT_OK;
+}
+
+static lt_status plain_invoke(lt_context *ctx, lt_node *node) {
+    (void)ctx;
+    const plain_state *st = node->state;
+    lt_bcast_run(&st->plan, st->rows, NULL, node->inputs[0]->data, st->elem_size,
+                 node->inputs[1]->data, st->elem_size, node->outputs[0]->data, st->elem_size);
+    return LT_OK;
+}
+
+static lt_status maximum_prepare(lt_context *ctx, lt_node *node) {
+    return plain_prepare(ctx, node, PLAIN_MAXIMUM);
+}
+static lt_status minimum_prepare(lt_context *ctx, lt_node *node) {
+    return plain_prepare(ctx, node, PLAIN_MINIMUM);
+}
+static lt_status squared_difference_prepare(lt_context *ctx, lt_node *node) {
+    return plain_prepare(ctx, node, PLAIN_SQUARED_DIFFERENCE);
+}
+
+const lt_op lt_op_maximum = {"MAXIMUM", maximum_prepare, plain_invoke};
+const lt_op lt_op_minimum = {"MINIMUM", minimum_prepare, plain_invoke};
+const lt_op lt_op_squared_difference = {"SQUARED_DIFFERENCE", squared_difference_prepare,
+                                        plain_invoke};

@@ -1,0 +1,118 @@
+/* One-input element-wise math: SQRT, RSQRT, EXP, LOG, ABS, NEG, SQUARE. The output has the
+ * input's shape and type.
+ *
+ * Types: float32 for all; ABS and NEG also int32, NEG also int64 (TensorFlow Lite accepts
+ * those too). Integer ABS / NEG of the most negative value wrap around to itself, which is
+ * what TensorFlow Lite's kernels produce in practice (in C that would be overflow; here it
+ * is computed without undefined behaviour).
+ *
+ * float32 semantics are those of the C library functions TensorFlow Lite calls: sqrt, exp,
+ * log (log(0) = -inf, negative inputs give NaN), fabs (clears the sign of -0 and of NaN),
+ * RSQRT as 1 / sqrt(x) (+inf at +0, -inf at -0), SQUARE as x * x, NEG as -x. NaN stays NaN. */
+#include <math.h>
+
+#include "kernels.h"
+
+typedef void (*unary_math_fn)(const void *in, void *out, int64_t n);
+
+/* Applies EXPR (of x) to every element of a T array. */
+#define DEFINE_UNARY(NAME, T, EXPR)                                                          \
+    static void NAME(const void *in_, void *out_, int64_t n) {                               \
+        const T *in = in_;                                                                   \
+        T *out = out_;                                                                       \
+        for (int64_t i = 0; i < n; i++) {                                                    \
+            const T x = in[i];                                                               \
+            out[i] = (EXPR);                                                                 \
+        }                                                                                    \
+    }
+
+DEFINE_UNARY(sqrt_f32, float, sqrtf(x))
+DEFINE_UNARY(rsqrt_f32, float, 1.0f / sqrtf(x))
+DEFINE_UNARY(exp_f32, float, expf(x))
+DEFINE_UNARY(log_f32, float, logf(x))
+DEFINE_UNARY(abs_f32, float, fabsf(x))
+DEFINE_UNARY(neg_f32, float, -x)
+DEFINE_UNARY(square_f32, float, x * x)
+/* Through the unsigned type: 0 - x is defined for every x; the conversion back is modulo
+ * 2^N on every compiler this builds with. */
+DEFINE_UNARY(abs_i32, int32_t, x < 0 ? (int32_t)(0u - (uint32_t)x) : x)
+DEFINE_UNARY(neg_i32, int32_t, (int32_t)(0u - (uint32_t)x))
+DEFINE_UNARY(neg_i64, int64_t, (int64_t)(UINT64_C(0) - (uint64_t)x))
+
+typedef enum unary_math_kind {
+    UM_SQRT,
+    UM_RSQRT,
+    UM_EXP,
+    UM_LOG,
+    UM_ABS,
+    UM_NEG,
+    UM_SQUARE,
+    UM_COUNT
+} unary_math_kind;
+
+typedef struct unary_math_info {
+    uint8_t options_type;      /* the op's (empty) options table, or LT_OPTS_NONE */
+    unary_math_fn f32, i32, i64;
+    const char *types;         /* for messages */
+} unary_math_info;
+
+static const unary_math_info infos[UM_COUNT] = {
+    [UM_SQRT] = {LT_OPTS_NONE, sqrt_f32, NULL, NULL, "FLOAT32"},
+    [UM_RSQRT] = {LT_OPTS_NONE, rsqrt_f32, NULL, NULL, "FLOAT32"},
+    [UM_EXP] = {LT_OPTS_ExpOptions, exp_f32, NULL, NULL, "FLOAT32"},
+    [UM_LOG] = {LT_OPTS_NONE, log_f32, NULL, NULL, "FLOAT32"},
+    [UM_ABS] = {LT_OPTS_AbsOptions, abs_f32, abs_i32, NULL, "FLOAT32 or INT32"},
+    [UM_NEG] = {LT_OPTS_NegOptions, neg_f32, neg_i32, neg_i64, "FLOAT32, INT32 or INT64"},
+    [UM_SQUARE] = {LT_OPTS_SquareOptions, square_f32, NULL, NULL, "FLOAT32"},
+};
+
+static lt_status unary_math_prepare(lt_context *ctx, lt_node *node, unary_math_kind kind) {
+    const unary_math_info *info = &infos[kind];
+    if (lt_check_io_count(ctx, node, 1, 1, 1) != LT_OK ||
+        lt_check_options(ctx, node, info->options_type) != LT_OK)
+        return LT_ERROR;
+    const lt_tensor *in = node->inputs[0];
+    const lt_tensor *out = node->outputs[0];
+    if (out == NULL) return lt_ctx_error(ctx, node, "output is required");
+    unary_math_fn fn = NULL;
+    switch (in->type) {
+    case LT_FLOAT32: fn = info->f32; break;
+    case LT_INT32: fn = info->i32; break;
+    case LT_INT64: fn = info->i64; break;
+    default: break;
+    }
+    if (fn == NULL)
+        return lt_ctx_error(ctx, node, "input '%s' has type %s; expected %s", in->name,
+                            lt_type_name(in->type), info->types);
+    if (out->type != in->type)
+        return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the input",
+                            out->name, lt_type_name(out->type), lt_type_name(in->type));
+    if (lt_node_set_output_shape(ctx, node, 0, &in->shape) != LT_OK) return LT_ERROR;
+    unary_math_fn *st = lt_ctx_alloc(ctx, node, sizeof *st);
+    if (st == NULL) return LT_ERROR;
+    *st = fn;
+    node->state = st;
+    return LT_OK;
+}
+
+static lt_status unary_math_invoke(lt_context *ctx, lt_node *node) {
+    (void)ctx;
+    const unary_math_fn *fn = node->state;
+    const lt_tensor *in = node->inputs[0];
+    (*fn)(in->data, node->outputs[0]->data, lt_tensor_elements(in));
+    return LT_OK;
+}
+
+#define DEFINE_UNARY_OP(SYMBOL, NAME, KIND)                                                  \
+    static lt_status SYMBOL##_prepare(lt_context *ctx, lt_node *node) {                      \
+        return unary_math_prepare(ctx, node, KIND);                                          \
+    }                                                                                        \
+    const lt_op lt_op_##SYMBOL = {NAME, SYMBOL##_prepare, unary_math_invoke};
+
+DEFINE_UNARY_OP(sqrt, "SQRT", UM_SQRT)
+DEFINE_UNARY_OP(rsqrt, "RSQRT", UM_RSQRT)
+DEFINE_UNARY_OP(exp, "EXP", UM_EXP)
+DEFINE_UNARY_OP(log, "LOG", UM_LOG)
+DEFINE_UNARY_OP(abs, "ABS", UM_ABS)
+DEFINE_UNARY_OP(neg, "NEG", UM_NEG)
+DEFINE_UNARY_OP(square, "SQUARE", UM_SQUARE)
