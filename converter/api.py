@@ -1,0 +1,105 @@
+"""The converter's Python API: `convert` (Keras model or saved file -> .tflite bytes),
+`convert_file` and `model_info` (what each layer became, for `litert-convert --info`)."""
+from __future__ import annotations
+
+import os
+from typing import Any, Union
+
+from .ir import Graph
+from .registry import ConversionError
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+def load_model(path: PathLike):
+    """A Keras model from a `.keras` or `.h5` file (or a directory Keras can load)."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise ConversionError(f"{path}: no such file or directory")
+    import keras
+    if os.path.isdir(path):
+        if os.path.exists(os.path.join(path, "saved_model.pb")):
+            raise ConversionError(
+                f"{path} is a TensorFlow SavedModel: Keras 3 cannot load it as a Keras model "
+                "(only wrap it in keras.layers.TFSMLayer, whose TensorFlow graph this converter "
+                "does not read); load the original model and save it with "
+                "model.save('model.keras')")
+        raise ConversionError(f"{path} is a directory, not a .keras or .h5 model file")
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as exc:  # Keras raises ValueError/OSError/... with useful messages
+        raise ConversionError(f"{path}: Keras cannot load this model: "
+                              f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                              ) from exc
+
+
+def _as_model(model_or_path):
+    if isinstance(model_or_path, (str, os.PathLike)):
+        return load_model(model_or_path)
+    return model_or_path
+
+
+def build(model_or_path, *, optimize: bool = True) -> Graph:
+    """The IR graph for a model, after the optimization passes when `optimize`."""
+    from . import layers  # noqa: F401  (registers the emitters)
+    from .keras_graph import build_graph
+    from .passes import run_passes
+
+    graph = build_graph(_as_model(model_or_path))
+    if optimize:
+        run_passes(graph)
+    else:
+        from .passes import dead_ops
+        dead_ops.run(graph)
+    return graph
+
+
+def convert(model_or_path, *, optimize: bool = True) -> bytes:
+    """Converts a Keras 3 model (a keras.Model, or the path of a `.keras` / `.h5` file) to
+    .tflite bytes. `optimize` runs the graph passes (activation fusion, batch-norm folding,
+    constant folding, identity removal). Raises ConversionError naming the layer that
+    cannot be converted."""
+    from .writer import write
+    return write(build(model_or_path, optimize=optimize))
+
+
+def convert_file(src: PathLike, dst: PathLike, *, optimize: bool = True) -> int:
+    """Converts the model file `src` and writes the .tflite file `dst`; returns its size."""
+    content = convert(src, optimize=optimize)
+    with open(dst, "wb") as f:
+        f.write(content)
+    return len(content)
+
+
+def model_info(model_or_path, *, optimize: bool = True) -> list[dict[str, Any]]:
+    """One row per Keras layer that emitted ops: layer name, class, the TensorFlow Lite ops it
+    became (after the passes when `optimize`), its output shape, its parameter count and the
+    bytes of constant data its ops carry."""
+    import numpy as np
+
+    model = _as_model(model_or_path)
+    graph = build(model, optimize=optimize)
+    classes: dict[str, str] = {}
+    params: dict[str, int] = {}
+
+    def visit(m):
+        for layer in getattr(m, "layers", []):
+            classes.setdefault(layer.name, type(layer).__name__)
+            params.setdefault(layer.name, int(layer.count_params()) if layer.built else 0)
+            visit(layer)
+    visit(model)
+
+    rows: dict[str, dict[str, Any]] = {}
+    counted: set[int] = set()
+    for op in graph.ops:
+        name = op.layer or "?"
+        row = rows.setdefault(name, {"layer": name, "class": classes.get(name, ""),
+                                     "ops": [], "output_shape": None,
+                                     "params": params.get(name, 0), "weight_bytes": 0})
+        row["ops"].append(op.kind)
+        row["output_shape"] = list(op.outputs[0].signature or op.outputs[0].shape)
+        for t in op.inputs:
+            if t is not None and t.is_constant and id(t) not in counted:
+                counted.add(id(t))
+                row["weight_bytes"] += int(np.asarray(t.data).nbytes)
+    return list(rows.values())

@@ -1,0 +1,82 @@
+"""`litert-convert`: Keras model files to .tflite from the command line.
+
+    litert-convert model.keras -o model.tflite     convert (also .h5)
+    litert-convert model.keras --info              per-layer table: ops, output shape, params
+
+Errors print one line `litert-convert: error: ...` and exit with status 1; usage errors exit
+with status 2 (argparse)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from typing import Optional, Sequence
+
+PROG = "litert-convert"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog=PROG,
+        description="Convert a trained Keras 3 model (.keras or .h5 file) to a TensorFlow Lite "
+                    "flatbuffer (.tflite) that runs in litert and TensorFlow Lite.")
+    p.add_argument("model", help="Keras model file (.keras or .h5)")
+    p.add_argument("-o", "--output", metavar="OUT.tflite", help="write the converted model here")
+    p.add_argument("--info", action="store_true",
+                   help="print what each layer converts to (ops, output shape, parameters, "
+                        "weight bytes) instead of, or as well as, writing a file")
+    p.add_argument("--no-optimize", dest="optimize", action="store_false",
+                   help="skip the graph passes (activation fusion, batch-norm and constant "
+                        "folding, identity removal)")
+    return p
+
+
+def format_info(rows) -> str:
+    """The --info table as text."""
+    header = ["layer", "class", "op(s)", "output shape", "params", "weight bytes"]
+    body = [[r["layer"], r["class"], " ".join(r["ops"]),
+             "x".join("?" if d == -1 else str(d) for d in (r["output_shape"] or [])),
+             str(r["params"]), str(r["weight_bytes"])] for r in rows]
+    widths = [max(len(h), *(len(b[i]) for b in body)) if body else len(h)
+              for i, h in enumerate(header)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(header, widths)).rstrip(),
+             "  ".join("-" * w for w in widths)]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(b, widths)).rstrip() for b in body]
+    n_ops = sum(len(r["ops"]) for r in rows)
+    lines.append(f"{len(rows)} layers, {n_ops} ops, {sum(r['params'] for r in rows)} parameters, "
+                 f"{sum(r['weight_bytes'] for r in rows)} weight bytes")
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = _parser().parse_args(argv)
+    if not args.info and not args.output:
+        _parser().error("give -o OUT.tflite to convert, or --info to inspect the model")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    try:
+        from .api import convert, load_model, model_info
+        from .registry import ConversionError
+
+        try:
+            model = load_model(args.model)
+            if args.info:
+                print(format_info(model_info(model, optimize=args.optimize)))
+            if args.output:
+                start = time.perf_counter()
+                content = convert(model, optimize=args.optimize)
+                with open(args.output, "wb") as f:
+                    f.write(content)
+                print(f"wrote {args.output} ({len(content)} bytes) in "
+                      f"{time.perf_counter() - start:.2f} s")
+        except (ConversionError, OSError) as exc:
+            msg = str(exc).replace("\n", " ")
+            print(f"{PROG}: error: {msg}", file=sys.stderr)
+            return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
