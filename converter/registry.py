@@ -38,9 +38,14 @@ def register(*class_names: str) -> Callable[[Emitter], Emitter]:
 
 
 def emitter_for(layer) -> Optional[Emitter]:
-    """The emitter for this layer's exact class, if it is one of Keras' own layers."""
+    """The emitter for this layer's exact class, if it is one of Keras' own layers.
+
+    Only layer classes qualify: keras.ops operations recorded in a functional graph can share a
+    class name with a layer (ops.Add and layers.Add) and are converted by the graph walk's own
+    table (layers/core.py OPERATION_EMITTERS)."""
     cls = type(layer)
-    if not cls.__module__.startswith(("keras.", "keras")):
+    module = cls.__module__
+    if not module.startswith("keras.") or module.startswith(("keras.src.ops.", "keras.ops.")):
         return None
     return _EMITTERS.get(cls.__name__)
 

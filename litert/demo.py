@@ -1,7 +1,9 @@
-"""End-to-end demo: build a Keras model, convert it with TensorFlow's converter, run the file
-in this runtime and in TensorFlow Lite's interpreter, and print outputs and latency side by side.
+"""End-to-end demo: build a Keras model, convert it with litert's converter (or TensorFlow's),
+run the file in this runtime and in TensorFlow Lite's interpreter, check both against Keras,
+and print outputs and latency side by side.
 
-    python -m litert.demo [--model mobilenet_v2|cnn|mlp] [--runs 20] [--threads 1]
+    python -m litert.demo [--model mobilenet_v2|cnn|mlp] [--converter litert|tensorflow]
+                          [--runs 20] [--threads 1] [--save model.tflite]
 
 Needs the test extras (TensorFlow, ai-edge-litert): pip install '.[test]'."""
 from __future__ import annotations
@@ -58,6 +60,8 @@ def main(argv=None) -> int:
     parser.add_argument("--model", default="mobilenet_v2", choices=["mobilenet_v2", "cnn", "mlp"])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--converter", default="litert", choices=["litert", "tensorflow"],
+                        help="who writes the .tflite file (default: litert's own converter)")
     parser.add_argument("--save", help="also write the .tflite file here")
     args = parser.parse_args(argv)
 
@@ -67,10 +71,17 @@ def main(argv=None) -> int:
 
     from litert import Interpreter
 
-    print(f"building Keras model {args.model} and converting it with TensorFlow's converter ...")
+    print(f"building Keras model {args.model} and converting it with {args.converter}'s converter ...")
     keras_model = _build_keras_model(args.model)
-    with contextlib.redirect_stdout(io.StringIO()):  # the converter prints its traced signature
-        content = tf.lite.TFLiteConverter.from_keras_model(keras_model).convert()
+    start = time.perf_counter()
+    if args.converter == "litert":
+        from litert.converter import convert
+
+        content = convert(keras_model)
+    else:
+        with contextlib.redirect_stdout(io.StringIO()):  # it prints its traced signature
+            content = tf.lite.TFLiteConverter.from_keras_model(keras_model).convert()
+    print(f"  converted in {time.perf_counter() - start:.2f} s")
     print(f"  .tflite file: {len(content) / 1024:.1f} KiB")
     if args.save:
         with open(args.save, "wb") as f:
@@ -93,13 +104,15 @@ def main(argv=None) -> int:
         results[name] = interp.get_tensor(interp.get_output_details()[0]["index"])
 
     a, b = results["litert"], results["tflite"]
+    reference = np.asarray(keras_model.predict(x, verbose=0))
     print(f"output shape {a.shape}, dtype {a.dtype}")
     print(f"  litert top-5 classes: {np.argsort(-a[0])[:5].tolist()}")
     print(f"  tflite top-5 classes: {np.argsort(-b[0])[:5].tolist()}")
     print(f"  litert first outputs: {np.array2string(a[0][:4], precision=4)}")
     print(f"  tflite first outputs: {np.array2string(b[0][:4], precision=4)}")
-    scale = float(np.max(np.abs(b))) or 1.0
-    print(f"  max |litert - tflite| / max |tflite| = {np.max(np.abs(a - b)) / scale:.3g}")
+    scale = float(np.max(np.abs(reference))) or 1.0
+    print(f"  max |litert - keras| / max |keras| = {np.max(np.abs(a - reference)) / scale:.3g}")
+    print(f"  max |tflite - keras| / max |keras| = {np.max(np.abs(b - reference)) / scale:.3g}")
     print(f"latency over {len(times['litert'])} runs, {args.threads} thread(s), in ms:")
     print(f"  {'runtime':8s} {'min':>8s} {'median':>8s} {'mean':>8s}")
     for name in ("litert", "tflite"):
