@@ -26,12 +26,12 @@ from .registry import ConversionError
 DESCRIPTION = "litert converter"
 SIGNATURE_KEY = "serving_default"
 
-# Constant data starts on this boundary (TensorFlow's converter uses 16 as well). The same
-# hand-written aligned vector as tests/tflite_builder.py: flatc's Python generator ignores
-# the schema's force_align attribute.
+# Constant data starts on this boundary (TensorFlow's converter uses 16 as well), so readers
+# may view it in place as any element type. flatc's Python generator ignores the schema's
+# force_align attribute, hence AlignedBufferT (also used by the tests' model builder).
 BUFFER_ALIGNMENT = 16
 
-_TENSOR_TYPES = {
+TENSOR_TYPES = {
     np.dtype(np.float32): fb.TensorType.FLOAT32,
     np.dtype(np.float16): fb.TensorType.FLOAT16,
     np.dtype(np.float64): fb.TensorType.FLOAT64,
@@ -44,6 +44,7 @@ _TENSOR_TYPES = {
     np.dtype(np.uint32): fb.TensorType.UINT32,
     np.dtype(np.uint64): fb.TensorType.UINT64,
     np.dtype(np.bool_): fb.TensorType.BOOL,
+    np.dtype(np.complex64): fb.TensorType.COMPLEX64,
 }
 
 # Operator-code versions other than 1, by op. TensorFlow Lite's interpreter looks kernels up by
@@ -57,19 +58,22 @@ _OP_VERSIONS: dict[str, int] = {}
 
 def tensor_type(dtype) -> int:
     dt = np.dtype(dtype)
-    if dt not in _TENSOR_TYPES:
+    if dt not in TENSOR_TYPES:
         raise ConversionError(f"tensor dtype {dt} cannot be stored in a .tflite file; "
-                              f"supported: {sorted(str(d) for d in _TENSOR_TYPES)}")
-    return _TENSOR_TYPES[dt]
+                              f"supported: {sorted(str(d) for d in TENSOR_TYPES)}")
+    return TENSOR_TYPES[dt]
 
 
-class _AlignedBufferT(fb.BufferT):
-    """BufferT whose data vector starts on a BUFFER_ALIGNMENT boundary."""
+class AlignedBufferT(fb.BufferT):
+    """BufferT whose data vector starts on a BUFFER_ALIGNMENT boundary: the vector is written
+    by hand (StartVector with the wanted alignment, then the bytes in one slice)."""
 
     def Pack(self, builder):
         data = None
         if self.data is not None:
-            raw = bytes(self.data)
+            raw = self.data
+            if not isinstance(raw, (bytes, bytearray)):  # list or ndarray of uint8
+                raw = np.asarray(raw, dtype=np.uint8).tobytes()
             builder.StartVector(1, len(raw), BUFFER_ALIGNMENT)
             builder.head = builder.head - len(raw)
             builder.Bytes[builder.head:builder.head + len(raw)] = raw
@@ -133,7 +137,7 @@ def to_model(graph: Graph) -> "fb.ModelT":
     tensors = graph.tensors()
     index = {id(t): i for i, t in enumerate(tensors)}
 
-    buffers = [_AlignedBufferT()]
+    buffers = [AlignedBufferT()]
     buffer_of_payload: dict[bytes, int] = {}
     tensor_tables = []
     for t in tensors:
@@ -149,7 +153,7 @@ def to_model(graph: Graph) -> "fb.ModelT":
             raw = _payload(t)
             if raw:
                 if raw not in buffer_of_payload:
-                    buf = _AlignedBufferT()
+                    buf = AlignedBufferT()
                     buf.data = raw
                     buffers.append(buf)
                     buffer_of_payload[raw] = len(buffers) - 1

@@ -32,26 +32,10 @@ except ImportError:  # running from a source tree without installing
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "schema"))
     import litert_schema as fb
 
-# NumPy dtype -> TensorType.
-_TENSOR_TYPES = {
-    np.dtype(np.float32): fb.TensorType.FLOAT32,
-    np.dtype(np.float16): fb.TensorType.FLOAT16,
-    np.dtype(np.float64): fb.TensorType.FLOAT64,
-    np.dtype(np.int8): fb.TensorType.INT8,
-    np.dtype(np.int16): fb.TensorType.INT16,
-    np.dtype(np.int32): fb.TensorType.INT32,
-    np.dtype(np.int64): fb.TensorType.INT64,
-    np.dtype(np.uint8): fb.TensorType.UINT8,
-    np.dtype(np.uint16): fb.TensorType.UINT16,
-    np.dtype(np.uint32): fb.TensorType.UINT32,
-    np.dtype(np.uint64): fb.TensorType.UINT64,
-    np.dtype(np.bool_): fb.TensorType.BOOL,
-    np.dtype(np.complex64): fb.TensorType.COMPLEX64,
-}
-
-# Constant data is aligned so that readers may view it in place as any
-# element type (TensorFlow's converter aligns to 16 as well).
-_BUFFER_ALIGNMENT = 16
+# The converter's writer owns the dtype table and the aligned buffer packing; the builder
+# uses the same ones so that test models are laid out like converted ones.
+from litert.converter.writer import TENSOR_TYPES as _TENSOR_TYPES  # noqa: E402
+from litert.converter.writer import AlignedBufferT as _AlignedBufferT  # noqa: E402
 
 
 def tensor_type(dtype) -> int:
@@ -115,33 +99,6 @@ def _quantization(quant: Mapping[str, object] | None):
         q.max = [float(v) for v in np.atleast_1d(quant["max"])]
     q.quantizedDimension = int(quant.get("quantized_dimension", 0))
     return q
-
-
-class _AlignedBufferT(fb.BufferT):
-    """BufferT whose data vector starts on a 16-byte boundary.
-
-    flatc's Python generator ignores the schema's force_align, so the data
-    vector is written by hand: StartVector with the wanted alignment, then the
-    bytes copied in one slice assignment.
-    """
-
-    def Pack(self, builder):
-        data = None
-        if self.data is not None:
-            raw = self.data
-            if not isinstance(raw, (bytes, bytearray)):   # list or ndarray of uint8
-                raw = np.asarray(raw, dtype=np.uint8).tobytes()
-            builder.StartVector(1, len(raw), _BUFFER_ALIGNMENT)
-            builder.head = builder.head - len(raw)
-            builder.Bytes[builder.head:builder.head + len(raw)] = raw
-            data = builder.EndVector()
-        fb.BufferStart(builder)
-        if data is not None:
-            fb.BufferAddData(builder, data)
-        # Data stored outside the flatbuffer (models over 2 GiB).
-        fb.BufferAddOffset(builder, self.offset)
-        fb.BufferAddSize(builder, self.size)
-        return fb.BufferEnd(builder)
 
 
 class ModelBuilder:
