@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Union
+from typing import Any, Optional, Union
 
 from .ir import Graph
 from .registry import ConversionError
@@ -54,18 +54,31 @@ def build(model_or_path, *, optimize: bool = True) -> Graph:
     return graph
 
 
-def convert(model_or_path, *, optimize: bool = True) -> bytes:
+def convert(model_or_path, *, optimize: bool = True, quantize: Optional[str] = None) -> bytes:
     """Converts a Keras 3 model (a keras.Model, or the path of a `.keras` / `.h5` file) to
     .tflite bytes. `optimize` runs the graph passes (activation fusion, batch-norm folding,
-    constant folding, identity removal). Raises ConversionError naming the layer that
-    cannot be converted."""
+    constant folding, identity removal). `quantize` stores the weights compressed:
+    "float16" (half the size; float16 weights dequantized once when the model loads) or
+    "dynamic" (int8 weights of conv / depthwise / fully-connected ops, which then run as
+    hybrid ops on float activations); None keeps float32. Raises ConversionError naming the
+    layer that cannot be converted."""
     from .writer import write
-    return write(build(model_or_path, optimize=optimize))
+    if quantize is not None:
+        from .quantize import MODES
+        if quantize not in MODES:  # before the (slow) conversion
+            raise ConversionError(f"unknown quantization mode {quantize!r}; expected one of "
+                                  f"{', '.join(MODES)} (or None for a float32 model)")
+    graph = build(model_or_path, optimize=optimize)
+    if quantize is not None:
+        from .quantize import quantize_graph
+        quantize_graph(graph, quantize)
+    return write(graph)
 
 
-def convert_file(src: PathLike, dst: PathLike, *, optimize: bool = True) -> int:
+def convert_file(src: PathLike, dst: PathLike, *, optimize: bool = True,
+                 quantize: Optional[str] = None) -> int:
     """Converts the model file `src` and writes the .tflite file `dst`; returns its size."""
-    content = convert(src, optimize=optimize)
+    content = convert(src, optimize=optimize, quantize=quantize)
     with open(dst, "wb") as f:
         f.write(content)
     return len(content)

@@ -2,6 +2,8 @@
 
     litert-convert model.keras -o model.tflite     convert (also .h5)
     litert-convert model.keras --info              per-layer table: ops, output shape, params
+    litert-convert model.keras --quantize float16 -o model.tflite    float16 weights (~1/2 size)
+    litert-convert model.keras --quantize dynamic -o model.tflite    int8 weights (~1/4 size)
 
 Errors print one line `litert-convert: error: ...` and exit with status 1; usage errors exit
 with status 2 (argparse)."""
@@ -29,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-optimize", dest="optimize", action="store_false",
                    help="skip the graph passes (activation fusion, batch-norm and constant "
                         "folding, identity removal)")
+    p.add_argument("--quantize", choices=("float16", "dynamic"), default=None,
+                   help="store weights compressed: float16 (half the size, float16 weights "
+                        "dequantized at load) or dynamic (int8 weights of conv, depthwise and "
+                        "fully-connected ops, run as hybrid ops on float activations)")
     return p
 
 
@@ -64,7 +70,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 print(format_info(model_info(model, optimize=args.optimize)))
             if args.output:
                 start = time.perf_counter()
-                content = convert(model, optimize=args.optimize)
+                content = convert(model, optimize=args.optimize, quantize=args.quantize)
                 with open(args.output, "wb") as f:
                     f.write(content)
                 print(f"wrote {args.output} ({len(content)} bytes) in "

@@ -47,13 +47,43 @@ TENSOR_TYPES = {
     np.dtype(np.complex64): fb.TensorType.COMPLEX64,
 }
 
-# Operator-code versions other than 1, by op. TensorFlow Lite's interpreter looks kernels up by
-# (op, version) and registers version 1 of every builtin with the full feature set of its
-# kernel (keep_num_dims, int64 indices, ... are read from the options, not gated by version),
-# so version 1 is accepted for everything the converter emits (checked by running every
-# converted test model, and keras.applications models, in ai_edge_litert). Kept as the one
-# place to raise a version should a reader ever insist on one.
-_OP_VERSIONS: dict[str, int] = {}
+# Operator-code versions. TensorFlow Lite's interpreter looks kernels up by (op, version) and
+# registers version 1 of every builtin with the full feature set of its float kernel
+# (keep_num_dims, int64 indices, ... are read from the options, not gated by version), so
+# version 1 is written for every float32 op (checked by running every converted test model,
+# and keras.applications models, in ai_edge_litert). Ops over quantized tensors get the
+# version TensorFlow's converter writes for the same tensor types, so that readers which
+# check versions against the features they implement accept them: DEQUANTIZE float16 3 and
+# int8 2, per-channel hybrid CONV_2D 5, DEPTHWISE_CONV_2D 6 and FULLY_CONNECTED 12 were read
+# from its files; the per-tensor hybrid versions (which the converter's quantize modes do not
+# write) follow TensorFlow Lite's op-version rules.
+
+
+def _is_per_channel(t: Optional[Tensor]) -> bool:
+    return bool(t is not None and t.quant and np.atleast_1d(t.quant.get("scale", [])).size > 1)
+
+
+def _is_hybrid(op: Op, position: int) -> bool:
+    """float32 activations with int8 weights at input `position`."""
+    x = op.inputs[0] if op.inputs else None
+    w = op.inputs[position] if len(op.inputs) > position else None
+    return (x is not None and w is not None and np.dtype(x.dtype) == np.float32
+            and np.dtype(w.dtype) == np.int8)
+
+
+def op_version(op: Op) -> int:
+    """The operator-code version to write for `op`."""
+    if op.kind == "DEQUANTIZE" and op.inputs and op.inputs[0] is not None:
+        return {np.dtype(np.float16): 3, np.dtype(np.int8): 2}.get(np.dtype(op.inputs[0].dtype), 1)
+    if op.kind == "CONV_2D" and _is_hybrid(op, 1):
+        return 5 if _is_per_channel(op.inputs[1]) else 2
+    if op.kind == "DEPTHWISE_CONV_2D" and _is_hybrid(op, 1):
+        return 6 if _is_per_channel(op.inputs[1]) else 4
+    if op.kind == "FULLY_CONNECTED" and _is_hybrid(op, 1):
+        if _is_per_channel(op.inputs[1]):
+            return 12
+        return 9 if op.options.get("asymmetric_quantize_inputs") else 3
+    return 1
 
 
 def tensor_type(dtype) -> int:
@@ -168,7 +198,7 @@ def to_model(graph: Graph) -> "fb.ModelT":
         if not isinstance(code, int):
             raise ConversionError(f"op {op.kind!r} (layer {op.layer!r}) is not a TensorFlow Lite "
                                   "builtin operator")
-        version = _OP_VERSIONS.get(op.kind, 1)
+        version = op_version(op)
         key = (code, version)
         if key not in opcode_index:
             oc = fb.OperatorCodeT()
