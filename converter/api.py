@@ -54,31 +54,53 @@ def build(model_or_path, *, optimize: bool = True) -> Graph:
     return graph
 
 
-def convert(model_or_path, *, optimize: bool = True, quantize: Optional[str] = None) -> bytes:
+def convert(model_or_path, *, optimize: bool = True, quantize: Optional[str] = None,
+            calibration: Any = None, io_dtype: str = "int8") -> bytes:
     """Converts a Keras 3 model (a keras.Model, or the path of a `.keras` / `.h5` file) to
     .tflite bytes. `optimize` runs the graph passes (activation fusion, batch-norm folding,
     constant folding, identity removal). `quantize` stores the weights compressed:
     "float16" (half the size; float16 weights dequantized once when the model loads) or
     "dynamic" (int8 weights of conv / depthwise / fully-connected ops, which then run as
-    hybrid ops on float activations); None keeps float32. Raises ConversionError naming the
-    layer that cannot be converted."""
+    hybrid ops on float activations), "int8" (full-integer: int8 activations calibrated on
+    `calibration`, int8 per-channel weights, int32 biases; runs on integer kernels); None
+    keeps float32.
+    `calibration` (int8 only): representative input data — a NumPy array of samples (axis 0)
+    for a one-input model, or a list / generator of batches (each an array, or a list or
+    dict of arrays for several inputs); a few hundred typical samples are enough.
+    `io_dtype` (int8 only): "int8" makes the model's inputs and outputs int8 (read their scale
+    and zero point from get_input_details()/get_output_details()); "float" keeps them float32
+    with QUANTIZE / DEQUANTIZE ops inside the model.
+    Raises ConversionError naming the layer that cannot be converted."""
     from .writer import write
     if quantize is not None:
         from .quantize import MODES
         if quantize not in MODES:  # before the (slow) conversion
             raise ConversionError(f"unknown quantization mode {quantize!r}; expected one of "
                                   f"{', '.join(MODES)} (or None for a float32 model)")
+    if quantize == "int8":
+        from .quantize.int8 import IO_DTYPES
+        if io_dtype not in IO_DTYPES:
+            raise ConversionError(f"io_dtype must be one of {', '.join(IO_DTYPES)}, "
+                                  f"not {io_dtype!r}")
+        if calibration is None:
+            raise ConversionError("quantize='int8' needs calibration= (representative input "
+                                  "samples: a NumPy array, a list or a generator of batches)")
+    elif calibration is not None:
+        raise ConversionError(f"calibration= applies to quantize='int8' only, not "
+                              f"quantize={quantize!r}")
     graph = build(model_or_path, optimize=optimize)
     if quantize is not None:
         from .quantize import quantize_graph
-        quantize_graph(graph, quantize)
+        quantize_graph(graph, quantize, calibration=calibration, io_dtype=io_dtype)
     return write(graph)
 
 
 def convert_file(src: PathLike, dst: PathLike, *, optimize: bool = True,
-                 quantize: Optional[str] = None) -> int:
+                 quantize: Optional[str] = None, calibration: Any = None,
+                 io_dtype: str = "int8") -> int:
     """Converts the model file `src` and writes the .tflite file `dst`; returns its size."""
-    content = convert(src, optimize=optimize, quantize=quantize)
+    content = convert(src, optimize=optimize, quantize=quantize, calibration=calibration,
+                      io_dtype=io_dtype)
     with open(dst, "wb") as f:
         f.write(content)
     return len(content)

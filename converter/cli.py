@@ -4,6 +4,9 @@
     litert-convert model.keras --info              per-layer table: ops, output shape, params
     litert-convert model.keras --quantize float16 -o model.tflite    float16 weights (~1/2 size)
     litert-convert model.keras --quantize dynamic -o model.tflite    int8 weights (~1/4 size)
+    litert-convert model.keras --quantize int8 --calibration data.npy [--io int8|float] \
+        -o model.tflite      full-integer model, calibrated on the samples in data.npy
+                             (axis 0; an .npz file holds one array per model input)
 
 Errors print one line `litert-convert: error: ...` and exit with status 1; usage errors exit
 with status 2 (argparse)."""
@@ -31,11 +34,36 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--no-optimize", dest="optimize", action="store_false",
                    help="skip the graph passes (activation fusion, batch-norm and constant "
                         "folding, identity removal)")
-    p.add_argument("--quantize", choices=("float16", "dynamic"), default=None,
+    p.add_argument("--quantize", choices=("float16", "dynamic", "int8"), default=None,
                    help="store weights compressed: float16 (half the size, float16 weights "
-                        "dequantized at load) or dynamic (int8 weights of conv, depthwise and "
-                        "fully-connected ops, run as hybrid ops on float activations)")
+                        "dequantized at load), dynamic (int8 weights of conv, depthwise and "
+                        "fully-connected ops, run as hybrid ops on float activations) or int8 "
+                        "(full-integer model; needs --calibration)")
+    p.add_argument("--calibration", metavar="DATA.npy",
+                   help="representative input samples for --quantize int8: a .npy array "
+                        "(samples along axis 0) or an .npz file with one array per model "
+                        "input (named like the inputs, or arr_0, arr_1, ... in input order)")
+    p.add_argument("--io", dest="io_dtype", choices=("int8", "float"), default="int8",
+                   help="--quantize int8: type of the model's inputs and outputs (default "
+                        "int8; float adds QUANTIZE / DEQUANTIZE ops inside the model)")
     return p
+
+
+def load_calibration(path: str):
+    """The calibration data in a .npy / .npz file (an array, or a dict name -> array)."""
+    import numpy as np
+    from .registry import ConversionError
+
+    if not os.path.exists(path):
+        raise ConversionError(f"{path}: no such calibration file")
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise ConversionError(f"{path}: not a NumPy .npy or .npz file ({exc})") from exc
+    if isinstance(data, np.ndarray):
+        return data
+    with data:
+        return {name: data[name] for name in data.files}
 
 
 def format_info(rows) -> str:
@@ -59,6 +87,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
     if not args.info and not args.output:
         _parser().error("give -o OUT.tflite to convert, or --info to inspect the model")
+    if args.quantize == "int8" and args.output and not args.calibration:
+        _parser().error("--quantize int8 needs --calibration DATA.npy (representative inputs)")
+    if args.calibration and args.quantize != "int8":
+        _parser().error("--calibration applies to --quantize int8 only")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         from .api import convert, load_model, model_info
@@ -70,7 +102,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 print(format_info(model_info(model, optimize=args.optimize)))
             if args.output:
                 start = time.perf_counter()
-                content = convert(model, optimize=args.optimize, quantize=args.quantize)
+                extra = {}
+                if args.quantize == "int8":
+                    extra = dict(calibration=load_calibration(args.calibration),
+                                 io_dtype=args.io_dtype)
+                content = convert(model, optimize=args.optimize, quantize=args.quantize,
+                                  **extra)
                 with open(args.output, "wb") as f:
                     f.write(content)
                 print(f"wrote {args.output} ({len(content)} bytes) in "

@@ -325,14 +325,14 @@ def test_conv_shape_errors(op, x_shape, w_shape, b_shape, options, match):
     _expect_prepare_error(_raw_conv_model(op, x_shape, w_shape, b_shape, options), match)
 
 
-def test_conv2d_rejects_quantized_input():
+def test_conv2d_rejects_int16_input():
     mb = ModelBuilder()
-    x = mb.input("x", (1, 4, 4, 2), np.int8)
+    x = mb.input("x", (1, 4, 4, 2), np.int16)
     w = mb.constant("w", np.ones((2, 1, 1, 2), np.int8))
-    y = mb.tensor("y", (1, 4, 4, 2), np.int8)
+    y = mb.tensor("y", (1, 4, 4, 2), np.int16)
     mb.op("CONV_2D", [x, w, -1], [y], "Conv2DOptions", dict(padding=SAME, stride_h=1, stride_w=1))
     mb.output(y)
-    _expect_prepare_error(mb.build(), "type INT8; expected FLOAT32")
+    _expect_prepare_error(mb.build(), "type INT16; expected FLOAT32 or INT8")
 
 
 @pytest.mark.parametrize("x_shape,w_shape,out_shape", [

@@ -140,5 +140,5 @@ def test_errors(op):
     mb.output(out)
     _expect_error(mb.build(), "do not broadcast")
 
-    dtype = np.int64 if op == "SQUARED_DIFFERENCE" else np.int8
+    dtype = np.int64 if op == "SQUARED_DIFFERENCE" else np.uint8
     _expect_error(binary_model(op, (2,), (2,), dtype), "expected FLOAT32")

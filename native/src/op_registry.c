@@ -53,6 +53,7 @@ const lt_op *lt_find_builtin_op(int code) {
     case LT_OP_RESIZE_NEAREST_NEIGHBOR: return &lt_op_resize_nearest_neighbor;
     case LT_OP_GATHER: return &lt_op_gather;
     case LT_OP_DEQUANTIZE: return &lt_op_dequantize;
+    case LT_OP_QUANTIZE: return &lt_op_quantize;
     case LT_OP_SHAPE: return &lt_op_shape;
     case LT_OP_PACK: return &lt_op_pack;
     default: return NULL;

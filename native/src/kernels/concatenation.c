@@ -3,7 +3,9 @@
  * The copy is type-agnostic: seen from the axis, every input is `outer` blocks of
  * chunk_bytes[i] contiguous bytes, and the output is the blocks of all inputs interleaved.
  * So any element type the runtime stores is accepted; quantized inputs must carry the
- * output's quantization (a plain copy cannot requantize).
+ * output's quantization (a plain copy cannot requantize). TensorFlow Lite's int8 and int16
+ * kernels impose the same rule (its prepare rejects differing scales or zero points; only
+ * its uint8 kernel requantizes), and its converter always emits equal ones.
  *
  * ConcatenationOptions: axis (field 0, negative counts from the end) and
  * fused_activation_function (field 1), applied to float32 outputs as the format defines.

@@ -16,7 +16,17 @@
  *
  * Each output value is sum over valid taps of input * filter, then + bias, then the
  * activation. Windows are clipped to the taps inside the input (padding reads nothing).
- * prepare picks a kernel by type (conv_fn), so quantized kernels slot in beside these. */
+ * prepare picks a kernel by type (conv_fn):
+ *   float32: the reference kernels below;
+ *   int8 input, int8 filter (per-channel scales along dimension 0 for CONV_2D, 3 for
+ *     DEPTHWISE_CONV_2D, or one scale; zero point 0), optional int32 bias, int8 output:
+ *     int32 accumulation of (input - input_zero_point) * filter (padding taps, which hold
+ *     the input's zero point in TensorFlow Lite, contribute nothing and are skipped), plus
+ *     bias, then integer-only requantization with the per-channel Q31 multipliers computed
+ *     at prepare (lt_requantize): TensorFlow Lite's reference kernels (ConvPerChannel,
+ *     DepthwiseConvPerChannel) bit for bit;
+ *   hybrid, float32 input and output with int8 filter: the filter is dequantized at prepare
+ *     and the float kernel runs (linear_hybrid_weights). */
 #include "conv_common.h"
 #include "linear_common.h"
 
@@ -24,7 +34,7 @@ enum { CONV_INPUT = 0, CONV_FILTER = 1, CONV_BIAS = 2 };
 
 typedef struct conv_state conv_state;
 typedef void (*conv_fn)(const conv_state *st, const lt_tensor *in, const lt_tensor *filter,
-                        const lt_tensor *bias, lt_tensor *out);
+                        const lt_tensor *bias, lt_tensor *out, void *scratch);
 
 struct conv_state {
     conv_fn fn;
@@ -34,12 +44,16 @@ struct conv_state {
     int32_t depth_multiplier;  /* DEPTHWISE_CONV_2D */
     bool empty;                /* the output has no elements: nothing to compute */
     linear_activation act;
+    linear_quant q;            /* int8 kernels */
+    bool hybrid;               /* float input, int8 filter: run on filter_f32 */
+    lt_tensor filter_f32;      /* hybrid: the filter dequantized at prepare */
 };
 
 /* ---- float32 kernels --------------------------------------------------------------------- */
 
 static void conv2d_f32(const conv_state *st, const lt_tensor *in_t, const lt_tensor *filter_t,
-                       const lt_tensor *bias_t, lt_tensor *out_t) {
+                       const lt_tensor *bias_t, lt_tensor *out_t, void *scratch) {
+    (void)scratch;
     const conv_geometry *g = &st->g;
     const float *in = lt_f32(in_t);
     const float *filter = lt_f32(filter_t);
@@ -94,7 +108,8 @@ static void conv2d_f32(const conv_state *st, const lt_tensor *in_t, const lt_ten
 
 static void depthwise_conv2d_f32(const conv_state *st, const lt_tensor *in_t,
                                  const lt_tensor *filter_t, const lt_tensor *bias_t,
-                                 lt_tensor *out_t) {
+                                 lt_tensor *out_t, void *scratch) {
+    (void)scratch;
     const conv_geometry *g = &st->g;
     const float *in = lt_f32(in_t);
     const float *filter = lt_f32(filter_t);
@@ -144,24 +159,180 @@ static void depthwise_conv2d_f32(const conv_state *st, const lt_tensor *in_t,
     }
 }
 
+/* ---- int8 kernels ------------------------------------------------------------------------ */
+
+static void conv2d_i8(const conv_state *st, const lt_tensor *in_t, const lt_tensor *filter_t,
+                      const lt_tensor *bias_t, lt_tensor *out_t, void *scratch) {
+    (void)bias_t; /* copied into st->q.bias at prepare */
+    (void)scratch;
+    const conv_geometry *g = &st->g;
+    const linear_quant *q = &st->q;
+    const int8_t *in = lt_i8(in_t);
+    const int8_t *filter = lt_i8(filter_t);
+    int8_t *y = lt_i8(out_t);
+    const int64_t in_px = g->in_c, in_row = (int64_t)g->in_w * in_px;
+    const int64_t in_image = in_row * g->in_h;
+    const int64_t f_tap = st->filter_c, f_row = f_tap * g->k_w, f_out = f_row * g->k_h;
+    const bool row_contiguous = g->dilation_w == 1 && st->filter_c == g->in_c;
+    const int32_t zp = q->input_zero_point;
+
+    for (int32_t b = 0; b < g->batch; b++) {
+        const int8_t *image = in + b * in_image;
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
+            int32_t ky0, ky1;
+            conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
+                int32_t kx0, kx1;
+                conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+                const int64_t taps_w = kx1 > kx0 ? kx1 - kx0 : 0;
+                const int32_t ky_end = taps_w > 0 ? ky1 : ky0;
+                for (int32_t o = 0; o < g->out_c; o++) {
+                    const int64_t ch0 = (int64_t)(o / st->out_per_group) * st->filter_c;
+                    const int8_t *w = filter + o * f_out;
+                    uint32_t acc = (uint32_t)q->bias[o];
+                    for (int32_t ky = ky0; ky < ky_end; ky++) {
+                        const int8_t *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row +
+                                              (x0 + (int64_t)kx0 * g->dilation_w) * in_px + ch0;
+                        const int8_t *w_row = w + ky * f_row + kx0 * f_tap;
+                        if (row_contiguous) {
+                            acc += linear_dot_i8(x_row, zp, w_row, taps_w * f_tap);
+                            continue;
+                        }
+                        for (int64_t t = 0; t < taps_w; t++)
+                            acc += linear_dot_i8(x_row + t * g->dilation_w * in_px, zp,
+                                                 w_row + t * f_tap, f_tap);
+                    }
+                    y[o] = (int8_t)lt_requantize(linear_acc_i32(acc), q->mult[o],
+                                                 q->output_zero_point, q->lo, q->hi);
+                }
+                y += g->out_c;
+            }
+        }
+    }
+}
+
+/* Accumulates in the node's scratch (out_c values kept modulo 2^32), one output pixel at a
+ * time, tap by tap like the float kernel. */
+static void depthwise_conv2d_i8(const conv_state *st, const lt_tensor *in_t,
+                                const lt_tensor *filter_t, const lt_tensor *bias_t,
+                                lt_tensor *out_t, void *scratch) {
+    (void)bias_t;
+    uint32_t *acc = scratch;
+    const conv_geometry *g = &st->g;
+    const linear_quant *q = &st->q;
+    const int8_t *in = lt_i8(in_t);
+    const int8_t *filter = lt_i8(filter_t);
+    int8_t *y = lt_i8(out_t);
+    const int32_t m_count = st->depth_multiplier, in_c = g->in_c, out_c = g->out_c;
+    const int64_t in_row = (int64_t)g->in_w * in_c, in_image = in_row * g->in_h;
+    const int32_t zp = q->input_zero_point;
+
+    for (int32_t b = 0; b < g->batch; b++) {
+        const int8_t *image = in + b * in_image;
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
+            int32_t ky0, ky1;
+            conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
+                int32_t kx0, kx1;
+                conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+                for (int32_t c = 0; c < out_c; c++) acc[c] = (uint32_t)q->bias[c];
+                for (int32_t ky = ky0; ky < ky1; ky++) {
+                    const int8_t *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row;
+                    const int8_t *w_row = filter + (int64_t)ky * g->k_w * out_c;
+                    for (int32_t kx = kx0; kx < kx1; kx++) {
+                        const int8_t *x = x_row + (x0 + (int64_t)kx * g->dilation_w) * in_c;
+                        const int8_t *w = w_row + (int64_t)kx * out_c;
+                        if (m_count == 1) {
+                            for (int32_t c = 0; c < out_c; c++)
+                                acc[c] += (uint32_t)(((int32_t)x[c] - zp) * w[c]);
+                        } else {
+                            for (int32_t c = 0; c < in_c; c++) {
+                                const int32_t xv = (int32_t)x[c] - zp;
+                                uint32_t *ac = acc + (int64_t)c * m_count;
+                                const int8_t *wc = w + (int64_t)c * m_count;
+                                for (int32_t m = 0; m < m_count; m++)
+                                    ac[m] += (uint32_t)(xv * wc[m]);
+                            }
+                        }
+                    }
+                }
+                for (int32_t c = 0; c < out_c; c++)
+                    y[c] = (int8_t)lt_requantize(linear_acc_i32(acc[c]), q->mult[c],
+                                                 q->output_zero_point, q->lo, q->hi);
+                y += out_c;
+            }
+        }
+    }
+}
+
 /* ---- prepare ----------------------------------------------------------------------------- */
 
-/* Checks the tensors common to both ops and returns the kernel for their types. */
-static lt_status conv_check_types(lt_context *ctx, const lt_node *node, conv_fn f32_fn,
-                                  conv_fn *fn) {
+/* Which kernel family the tensor types select. */
+typedef enum { CONV_KIND_F32, CONV_KIND_I8, CONV_KIND_HYBRID } conv_kind;
+
+/* Checks the tensors' types common to both ops and returns the kernel family. */
+static lt_status conv_check_types(lt_context *ctx, const lt_node *node, conv_kind *kind) {
     if (lt_check_input_rank(ctx, node, CONV_INPUT, 4, 4) != LT_OK ||
         lt_check_input_rank(ctx, node, CONV_FILTER, 4, 4) != LT_OK)
         return LT_ERROR;
     const lt_tensor *in = node->inputs[CONV_INPUT];
     const lt_tensor *filter = node->inputs[CONV_FILTER];
     const lt_tensor *bias = node->n_inputs > CONV_BIAS ? node->inputs[CONV_BIAS] : NULL;
-    switch (in->type) {
-    case LT_FLOAT32: *fn = f32_fn; break;
-    default:
-        return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32", in->name,
-                            lt_type_name(in->type));
+    const lt_tensor *out = node->outputs[0];
+    if (in->type == LT_FLOAT32 && filter->type == LT_INT8) {
+        *kind = CONV_KIND_HYBRID;
+        if (bias != NULL && bias->type != LT_FLOAT32)
+            return lt_ctx_error(ctx, node, "bias '%s' has type %s; expected FLOAT32 with float "
+                                "input and int8 filter (hybrid)", bias->name,
+                                lt_type_name(bias->type));
+        if (out->type != LT_FLOAT32)
+            return lt_ctx_error(ctx, node, "output '%s' has type %s; expected FLOAT32 like the "
+                                "input", out->name, lt_type_name(out->type));
+        return LT_OK;
     }
-    return linear_check_operand_types(ctx, node, filter, "filter", bias);
+    switch (in->type) {
+    case LT_FLOAT32:
+        *kind = CONV_KIND_F32;
+        return linear_check_operand_types(ctx, node, filter, "filter", bias);
+    case LT_INT8:
+        *kind = CONV_KIND_I8;
+        if (filter->type != LT_INT8)
+            return lt_ctx_error(ctx, node, "filter '%s' has type %s; expected INT8 like the "
+                                "input", filter->name, lt_type_name(filter->type));
+        if (out->type != LT_INT8)
+            return lt_ctx_error(ctx, node, "output '%s' has type %s; expected INT8 like the "
+                                "input", out->name, lt_type_name(out->type));
+        return LT_OK; /* the bias is checked with the quantization */
+    default:
+        return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32 or INT8",
+                            in->name, lt_type_name(in->type));
+    }
+}
+
+/* Picks the kernel of `kind` and does its one-time work: quantization parameters for int8,
+ * the dequantized filter for hybrid. `channel_dim` is the filter's output-channel axis. */
+static lt_status conv_prepare_kernel(lt_context *ctx, lt_node *node, conv_state *st,
+                                     conv_kind kind, int channel_dim, conv_fn f32_fn,
+                                     conv_fn i8_fn) {
+    const lt_tensor *in = node->inputs[CONV_INPUT];
+    const lt_tensor *filter = node->inputs[CONV_FILTER];
+    const lt_tensor *bias = node->n_inputs > CONV_BIAS ? node->inputs[CONV_BIAS] : NULL;
+    switch (kind) {
+    case CONV_KIND_F32: st->fn = f32_fn; return LT_OK;
+    case CONV_KIND_HYBRID:
+        st->fn = f32_fn;
+        st->hybrid = true;
+        return linear_hybrid_weights(ctx, node, filter, channel_dim, &st->filter_f32);
+    case CONV_KIND_I8:
+        st->fn = i8_fn;
+        return linear_quant_prepare(ctx, node, in, filter, bias, node->outputs[0], channel_dim,
+                                    st->g.out_c, st->act.act, LINEAR_REQUANT_Q31, &st->q);
+    }
+    return lt_ctx_error(ctx, node, "internal: unknown kernel kind %d", (int)kind);
 }
 
 /* Bias, when present, holds one value per output channel. */
@@ -204,11 +375,12 @@ static lt_status conv_finish(lt_context *ctx, lt_node *node, const conv_state *t
 
 static lt_status conv2d_prepare(lt_context *ctx, lt_node *node) {
     conv_state st = {0};
+    conv_kind kind = CONV_KIND_F32;
     int padding;
     static const conv_option_ids ids = {0, 1, 2, 3, 4, 5}; /* Conv2DOptions field ids */
     if (lt_check_io_count(ctx, node, 2, 3, 1) != LT_OK ||
         lt_check_options(ctx, node, LT_OPTS_Conv2DOptions) != LT_OK ||
-        conv_check_types(ctx, node, conv2d_f32, &st.fn) != LT_OK ||
+        conv_check_types(ctx, node, &kind) != LT_OK ||
         conv_read_options(ctx, node, &ids, &st, &padding) != LT_OK)
         return LT_ERROR;
     const lt_shape *is = &node->inputs[CONV_INPUT]->shape;
@@ -238,18 +410,20 @@ static lt_status conv2d_prepare(lt_context *ctx, lt_node *node) {
     st.out_per_group = st.g.out_c / groups;
     if (st.out_per_group == 0) st.out_per_group = 1; /* no output channels: never divided */
     if (conv_check_bias(ctx, node, st.g.out_c) != LT_OK ||
-        conv_geometry_spatial(ctx, node, padding, &st.g, "filter") != LT_OK)
+        conv_geometry_spatial(ctx, node, padding, &st.g, "filter") != LT_OK ||
+        conv_prepare_kernel(ctx, node, &st, kind, 0, conv2d_f32, conv2d_i8) != LT_OK)
         return LT_ERROR;
     return conv_finish(ctx, node, &st);
 }
 
 static lt_status depthwise_conv2d_prepare(lt_context *ctx, lt_node *node) {
     conv_state st = {0};
+    conv_kind kind = CONV_KIND_F32;
     int padding;
     static const conv_option_ids ids = {0, 1, 2, 4, 5, 6}; /* DepthwiseConv2DOptions ids */
     if (lt_check_io_count(ctx, node, 2, 3, 1) != LT_OK ||
         lt_check_options(ctx, node, LT_OPTS_DepthwiseConv2DOptions) != LT_OK ||
-        conv_check_types(ctx, node, depthwise_conv2d_f32, &st.fn) != LT_OK ||
+        conv_check_types(ctx, node, &kind) != LT_OK ||
         conv_read_options(ctx, node, &ids, &st, &padding) != LT_OK)
         return LT_ERROR;
     const lt_shape *is = &node->inputs[CONV_INPUT]->shape;
@@ -278,8 +452,12 @@ static lt_status depthwise_conv2d_prepare(lt_context *ctx, lt_node *node) {
                             "channels (%d) x depth_multiplier", lt_shape_str(fs, fbuf, sizeof fbuf),
                             (int)st.g.in_c);
     if (conv_check_bias(ctx, node, st.g.out_c) != LT_OK ||
-        conv_geometry_spatial(ctx, node, padding, &st.g, "filter") != LT_OK)
+        conv_geometry_spatial(ctx, node, padding, &st.g, "filter") != LT_OK ||
+        conv_prepare_kernel(ctx, node, &st, kind, 3, depthwise_conv2d_f32,
+                            depthwise_conv2d_i8) != LT_OK)
         return LT_ERROR;
+    if (kind == CONV_KIND_I8) /* one int32 accumulator per output channel */
+        node->scratch_bytes = (size_t)st.g.out_c * sizeof(uint32_t);
     return conv_finish(ctx, node, &st);
 }
 
@@ -288,7 +466,8 @@ static lt_status conv_invoke(lt_context *ctx, lt_node *node) {
     const conv_state *st = node->state;
     if (st->empty) return LT_OK;
     const lt_tensor *bias = node->n_inputs > CONV_BIAS ? node->inputs[CONV_BIAS] : NULL;
-    st->fn(st, node->inputs[CONV_INPUT], node->inputs[CONV_FILTER], bias, node->outputs[0]);
+    const lt_tensor *filter = st->hybrid ? &st->filter_f32 : node->inputs[CONV_FILTER];
+    st->fn(st, node->inputs[CONV_INPUT], filter, bias, node->outputs[0], node->scratch);
     return LT_OK;
 }
 

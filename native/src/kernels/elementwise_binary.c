@@ -10,6 +10,16 @@
  * at prepare when the divisor is a constant, otherwise at invoke (the data is not known
  * before). Fused activations on int32 must be clamps (NONE, RELU, RELU_N1_TO_1, RELU6).
  *
+ * int8 (per-tensor asymmetric quantization on a, b and out) follows TensorFlow Lite's
+ * fixed-point arithmetic bit for bit, with every multiplier computed in prepare:
+ *   ADD/SUB  each input is offset by its zero point, shifted left by 20 and scaled by
+ *            scale_i / (2 * max(scale_a, scale_b)) (a Q31 multiplier < 1); the sum (difference)
+ *            is scaled by 2 * max_scale / (2^20 * scale_out), offset by the output's zero
+ *            point and clamped to the fused activation's range (TensorFlow Lite's
+ *            PrepareGeneralSubOp / AddElementwise).
+ *   MUL      (a - zp_a) * (b - zp_b) scaled by scale_a * scale_b / scale_out.
+ * DIV has no int8 variant (TensorFlow Lite's int8 DIV is not supported either).
+ *
  * Fused activations on float32 follow the format: the clamps are applied inside the loop,
  * TANH (and any other non-clamp activation the runtime accepts) over the result afterwards.
  * TensorFlow Lite's own kernels ignore a fused TANH on these four ops; files produced by its
@@ -19,6 +29,7 @@
 
 #include "elementwise_broadcast.h"
 #include "kernels.h"
+#include "quant_math.h"
 
 /* The int32 wrap-around below multiplies uint32_t values: with an int wider than 32 bits
  * they would be promoted to (signed) int and could overflow. */
@@ -119,6 +130,81 @@ DEFINE_I32_ROWS(sub)
 DEFINE_I32_ROWS(mul)
 DEFINE_I32_ROWS(div)
 
+/* ---- int8 ---------------------------------------------------------------------------- */
+
+/* ADD / SUB: TensorFlow Lite's 8-bit add arithmetic (left shift 20, per-input multipliers
+ * below 1, one output multiplier below 1). The shifted values fit int32: |x - zp| <= 255. */
+typedef struct addsub_q8 {
+    int32_t a_offset, b_offset; /* -zero_point of each input */
+    lt_qmul a_mul, b_mul, out_mul; /* shifts <= 0 */
+    int32_t out_zp, lo, hi;
+} addsub_q8;
+
+enum { ADD_Q8_LEFT_SHIFT = 20 };
+
+static inline int32_t addsub_q8_scaled(int32_t x, int32_t offset, lt_qmul m) {
+    const int32_t shifted = (x + offset) * (1 << ADD_Q8_LEFT_SHIFT);
+    return lt_multiply_by_quantized_multiplier_smaller_than_one(shifted, m.multiplier, m.shift);
+}
+
+static inline int8_t addsub_q8_finish(int32_t raw, const addsub_q8 *p) {
+    const int32_t v = lt_multiply_by_quantized_multiplier_smaller_than_one(
+                          raw, p->out_mul.multiplier, p->out_mul.shift) + p->out_zp;
+    return (int8_t)lt_clamp_i32(v, p->lo, p->hi);
+}
+
+static inline int8_t add_q8(int8_t x, int8_t y, const addsub_q8 *p) {
+    return addsub_q8_finish(addsub_q8_scaled(x, p->a_offset, p->a_mul) +
+                                addsub_q8_scaled(y, p->b_offset, p->b_mul), p);
+}
+
+static inline int8_t sub_q8(int8_t x, int8_t y, const addsub_q8 *p) {
+    return addsub_q8_finish(addsub_q8_scaled(x, p->a_offset, p->a_mul) -
+                                addsub_q8_scaled(y, p->b_offset, p->b_mul), p);
+}
+
+/* MUL: one multiplier scale_a * scale_b / scale_out on the product of the offset inputs
+ * (at most 255 * 255 in magnitude). */
+typedef struct mul_q8_params {
+    int32_t a_offset, b_offset;
+    lt_qmul out_mul;
+    int32_t out_zp, lo, hi;
+} mul_q8_params;
+
+static inline int8_t mul_q8(int8_t x, int8_t y, const mul_q8_params *p) {
+    const int32_t prod = (x + p->a_offset) * (y + p->b_offset);
+    const int32_t v = lt_qmul_apply(prod, p->out_mul) + p->out_zp;
+    return (int8_t)lt_clamp_i32(v, p->lo, p->hi);
+}
+
+#define DEFINE_Q8_ROWS(OP, PARAMS)                                                            \
+    static void OP##_q8_vv(const void *a_, const void *b_, void *out_, int64_t n,             \
+                           const void *p_) {                                                  \
+        const int8_t *a = a_, *b = b_;                                                        \
+        int8_t *out = out_;                                                                   \
+        const PARAMS p = *(const PARAMS *)p_;                                                 \
+        for (int64_t i = 0; i < n; i++) out[i] = OP##_q8(a[i], b[i], &p);                     \
+    }                                                                                         \
+    static void OP##_q8_sv(const void *a_, const void *b_, void *out_, int64_t n,             \
+                           const void *p_) {                                                  \
+        const int8_t x = *(const int8_t *)a_, *b = b_;                                        \
+        int8_t *out = out_;                                                                   \
+        const PARAMS p = *(const PARAMS *)p_;                                                 \
+        for (int64_t i = 0; i < n; i++) out[i] = OP##_q8(x, b[i], &p);                        \
+    }                                                                                         \
+    static void OP##_q8_vs(const void *a_, const void *b_, void *out_, int64_t n,             \
+                           const void *p_) {                                                  \
+        const int8_t *a = a_, y = *(const int8_t *)b_;                                        \
+        int8_t *out = out_;                                                                   \
+        const PARAMS p = *(const PARAMS *)p_;                                                 \
+        for (int64_t i = 0; i < n; i++) out[i] = OP##_q8(a[i], y, &p);                        \
+    }                                                                                         \
+    static const lt_bcast_rows OP##_q8_rows = {OP##_q8_vv, OP##_q8_sv, OP##_q8_vs};
+
+DEFINE_Q8_ROWS(add, addsub_q8)
+DEFINE_Q8_ROWS(sub, addsub_q8)
+DEFINE_Q8_ROWS(mul, mul_q8_params)
+
 /* Index of the first zero in an int32 array, or -1. */
 static int64_t find_zero_i32(const int32_t *x, int64_t n) {
     for (int64_t i = 0; i < n; i++)
@@ -135,7 +221,9 @@ typedef struct binary_state {
     union {
         clamp_f32 f32;
         clamp_i32 i32;
-    } clamp;                   /* fused clamp, applied inside the row functions */
+        addsub_q8 addsub;
+        mul_q8_params mul;
+    } clamp;                   /* row parameters: the fused clamp, or int8 requantization */
     int post_activation;       /* float32 non-clamp fused activation (TANH), else NONE */
     bool scan_divisor;         /* int32 DIV with a non-constant divisor: check for 0 */
 } binary_state;
@@ -150,9 +238,11 @@ static const lt_bcast_rows *rows_for(binary_kind kind, lt_type type) {
                                                &div_f32_rows};
     static const lt_bcast_rows *const i32[] = {&add_i32_rows, &sub_i32_rows, &mul_i32_rows,
                                                &div_i32_rows};
+    static const lt_bcast_rows *const q8[] = {&add_q8_rows, &sub_q8_rows, &mul_q8_rows, NULL};
     switch (type) {
     case LT_FLOAT32: return f32[kind];
     case LT_INT32: return i32[kind];
+    case LT_INT8: return q8[kind];
     default: return NULL;
     }
 }
@@ -168,6 +258,48 @@ static bool int32_activation_range(int act, int32_t *lo, int32_t *hi) {
     }
 }
 
+/* Requantization parameters of int8 ADD / SUB / MUL, as TensorFlow Lite computes them. */
+static lt_status prepare_q8(lt_context *ctx, const lt_node *node, binary_kind kind, int act,
+                            binary_state *st) {
+    float sa, sb, so;
+    int32_t za, zb, zo, lo, hi;
+    if (lt_quant_per_tensor(ctx, node, node->inputs[0], "input 0", INT8_MIN, INT8_MAX, &sa,
+                            &za) != LT_OK ||
+        lt_quant_per_tensor(ctx, node, node->inputs[1], "input 1", INT8_MIN, INT8_MAX, &sb,
+                            &zb) != LT_OK ||
+        lt_quant_per_tensor(ctx, node, node->outputs[0], "output", INT8_MIN, INT8_MAX, &so,
+                            &zo) != LT_OK ||
+        lt_quant_activation_range(ctx, node, act, so, zo, INT8_MIN, INT8_MAX, &lo, &hi) != LT_OK)
+        return LT_ERROR;
+    if (kind == BINARY_MUL) {
+        mul_q8_params *p = &st->clamp.mul;
+        /* The product of the scales is formed in float, as TensorFlow Lite's MUL does. */
+        const double real = (double)(sa * sb / so);
+        if (lt_quant_multiplier_checked(ctx, node, real, "output multiplier", &p->out_mul) !=
+            LT_OK)
+            return LT_ERROR;
+        *p = (mul_q8_params){-za, -zb, p->out_mul, zo, lo, hi};
+        return LT_OK;
+    }
+    addsub_q8 *p = &st->clamp.addsub;
+    const double twice_max = 2.0 * (double)(sa > sb ? sa : sb);
+    const double reals[3] = {(double)sa / twice_max, (double)sb / twice_max,
+                             twice_max / ((double)(1 << ADD_Q8_LEFT_SHIFT) * (double)so)};
+    static const char *const names[3] = {"input 0 multiplier", "input 1 multiplier",
+                                         "output multiplier"};
+    lt_qmul m[3];
+    for (int i = 0; i < 3; i++) {
+        if (lt_quant_multiplier_checked(ctx, node, reals[i], names[i], &m[i]) != LT_OK)
+            return LT_ERROR;
+        if (m[i].shift > 0)
+            return lt_ctx_error(ctx, node, "%s is %g; expected a value below 1 (the output "
+                                "scale %g is too small for input scales %g and %g)",
+                                names[i], reals[i], (double)so, (double)sa, (double)sb);
+    }
+    *p = (addsub_q8){-za, -zb, m[0], m[1], m[2], zo, lo, hi};
+    return LT_OK;
+}
+
 static lt_status binary_prepare(lt_context *ctx, lt_node *node, binary_kind kind) {
     if (lt_check_io_count(ctx, node, 2, 2, 1) != LT_OK) return LT_ERROR;
     const lt_tensor *a = node->inputs[0], *b = node->inputs[1];
@@ -179,8 +311,8 @@ static lt_status binary_prepare(lt_context *ctx, lt_node *node, binary_kind kind
 
     const lt_bcast_rows *rows = rows_for(kind, a->type);
     if (rows == NULL)
-        return lt_ctx_error(ctx, node, "input 0 has type %s; expected FLOAT32 or INT32",
-                            lt_type_name(a->type));
+        return lt_ctx_error(ctx, node, "input 0 has type %s; expected FLOAT32 or INT32%s",
+                            lt_type_name(a->type), kind == BINARY_DIV ? "" : " or INT8");
     if (b->type != a->type)
         return lt_ctx_error(ctx, node, "input 1 has type %s; expected %s like input 0",
                             lt_type_name(b->type), lt_type_name(a->type));
@@ -213,7 +345,9 @@ static lt_status binary_prepare(lt_context *ctx, lt_node *node, binary_kind kind
     st->post_activation = LT_ACT_NONE;
     st->scan_divisor = false;
 
-    if (a->type == LT_FLOAT32) {
+    if (a->type == LT_INT8) {
+        if (prepare_q8(ctx, node, kind, act, st) != LT_OK) return LT_ERROR;
+    } else if (a->type == LT_FLOAT32) {
         if (!lt_activation_range(act, &st->clamp.f32.lo, &st->clamp.f32.hi)) {
             st->clamp.f32.lo = -INFINITY;
             st->clamp.f32.hi = INFINITY;

@@ -1,7 +1,9 @@
 /* MAXIMUM, MINIMUM, SQUARED_DIFFERENCE: element-wise binary ops with NumPy broadcasting and
  * no options (no fused activation).
  *
- * Types: MAXIMUM / MINIMUM float32, int32 and int64; SQUARED_DIFFERENCE float32 and int32.
+ * Types: MAXIMUM / MINIMUM float32, int32, int64 and int8; SQUARED_DIFFERENCE float32 and
+ * int32. On int8 MAXIMUM / MINIMUM compare raw values, as TensorFlow Lite does: inputs and
+ * output must share one quantization (checked here; TensorFlow Lite assumes it).
  * Both inputs and the output share one type.
  *
  * Semantics as TensorFlow Lite's kernels:
@@ -14,6 +16,7 @@
 
 #include "elementwise_broadcast.h"
 #include "kernels.h"
+#include "quant_math.h"
 
 _Static_assert((uintmax_t)INT_MAX < (uintmax_t)UINT32_MAX,
                "uint32_t arithmetic must not promote to a wider signed int");
@@ -32,6 +35,8 @@ static inline int32_t sqdiff_i32(int32_t a, int32_t b) {
     const uint32_t d = (uint32_t)a - (uint32_t)b;
     return (int32_t)(d * d);
 }
+static inline int8_t max_i8(int8_t a, int8_t b) { return a > b ? a : b; }
+static inline int8_t min_i8(int8_t a, int8_t b) { return a < b ? a : b; }
 static inline int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
 static inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
 
@@ -66,6 +71,8 @@ DEFINE_ROWS(sqdiff_f32, float)
 DEFINE_ROWS(max_i32, int32_t)
 DEFINE_ROWS(min_i32, int32_t)
 DEFINE_ROWS(sqdiff_i32, int32_t)
+DEFINE_ROWS(max_i8, int8_t)
+DEFINE_ROWS(min_i8, int8_t)
 DEFINE_ROWS(max_i64, int64_t)
 DEFINE_ROWS(min_i64, int64_t)
 
@@ -74,7 +81,9 @@ static const lt_bcast_rows *rows_for(plain_kind kind, lt_type type) {
     static const lt_bcast_rows *const f32[] = {&max_f32_rows, &min_f32_rows, &sqdiff_f32_rows};
     static const lt_bcast_rows *const i32[] = {&max_i32_rows, &min_i32_rows, &sqdiff_i32_rows};
     static const lt_bcast_rows *const i64[] = {&max_i64_rows, &min_i64_rows, NULL};
+    static const lt_bcast_rows *const i8[] = {&max_i8_rows, &min_i8_rows, NULL};
     switch (type) {
+    case LT_INT8: return i8[kind];
     case LT_FLOAT32: return f32[kind];
     case LT_INT32: return i32[kind];
     case LT_INT64: return i64[kind];
@@ -92,7 +101,8 @@ static lt_status plain_prepare(lt_context *ctx, lt_node *node, plain_kind kind) 
     static const uint8_t options_type[] = {LT_OPTS_MaximumMinimumOptions,
                                            LT_OPTS_MaximumMinimumOptions,
                                            LT_OPTS_SquaredDifferenceOptions};
-    static const char *const supported[] = {"FLOAT32, INT32 or INT64", "FLOAT32, INT32 or INT64",
+    static const char *const supported[] = {"FLOAT32, INT32, INT64 or INT8",
+                                            "FLOAT32, INT32, INT64 or INT8",
                                             "FLOAT32 or INT32"};
     if (lt_check_io_count(ctx, node, 2, 2, 1) != LT_OK ||
         lt_check_options(ctx, node, options_type[kind]) != LT_OK)
@@ -111,6 +121,20 @@ static lt_status plain_prepare(lt_context *ctx, lt_node *node, plain_kind kind) 
         return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the inputs",
                             out->name, lt_type_name(out->type), lt_type_name(a->type));
 
+    if (a->type == LT_INT8) {
+        float sa, sb, so;
+        int32_t za, zb, zo;
+        if (lt_quant_per_tensor(ctx, node, a, "input 0", INT8_MIN, INT8_MAX, &sa, &za) != LT_OK ||
+            lt_quant_per_tensor(ctx, node, b, "input 1", INT8_MIN, INT8_MAX, &sb, &zb) != LT_OK ||
+            lt_quant_per_tensor(ctx, node, out, "output", INT8_MIN, INT8_MAX, &so, &zo) != LT_OK)
+            return LT_ERROR;
+        if (sa != so || sb != so || za != zo || zb != zo)
+            return lt_ctx_error(ctx, node, "inputs (scale/zero point %g/%d and %g/%d) and "
+                                "output (%g/%d) must share one quantization; int8 %s compares "
+                                "raw values", (double)sa, (int)za, (double)sb, (int)zb,
+                                (double)so, (int)zo,
+                                kind == PLAIN_MAXIMUM ? "MAXIMUM" : "MINIMUM");
+    }
     lt_shape out_shape;
     char a_str[96], b_str[96];
     if (!lt_broadcast_shape(&a->shape, &b->shape, &out_shape))

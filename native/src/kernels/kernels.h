@@ -53,6 +53,7 @@ extern const lt_op lt_op_resize_bilinear;    /* resize.c */
 extern const lt_op lt_op_resize_nearest_neighbor; /* resize.c */
 extern const lt_op lt_op_gather;             /* gather.c */
 extern const lt_op lt_op_dequantize;         /* dequantize.c */
+extern const lt_op lt_op_quantize;           /* quantize.c */
 extern const lt_op lt_op_shape;              /* shape.c */
 extern const lt_op lt_op_pack;               /* pack.c */
 

@@ -13,8 +13,10 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kernels.h"
+#include "quant_math.h"
 
 typedef struct linear_activation {
     int32_t act;     /* ActivationFunctionType */
@@ -86,6 +88,159 @@ static inline float linear_dot_strided_f32(const float *a, int64_t a_stride, con
     float s = 0.0f;
     for (int64_t i = 0; i < n; i++) s += a[i * a_stride] * b[i];
     return s;
+}
+
+/* ---- Quantized pieces -------------------------------------------------------------------- */
+
+/* sum((x[i] - x_zero_point) * w[i]) over i < n for int8 operands, accumulated modulo 2^32:
+ * the caller converts the total to int32, which gives what int32 accumulators wrapping on
+ * overflow (TensorFlow Lite's and XNNPACK's) give, without signed overflow here. Each term
+ * fits int32 (|term| <= 255 * 128). */
+static inline uint32_t linear_dot_i8(const int8_t *x, int32_t x_zero_point, const int8_t *w,
+                                     int64_t n) {
+    uint32_t s = 0;
+    for (int64_t i = 0; i < n; i++) s += (uint32_t)(((int32_t)x[i] - x_zero_point) * w[i]);
+    return s;
+}
+
+/* Converts an accumulator kept modulo 2^32 to int32 (two's complement). */
+static inline int32_t linear_acc_i32(uint32_t acc) { return (int32_t)acc; }
+
+/* int32 element i of a tensor's data, read bytewise: a constant's bytes lie in the model
+ * file at whatever alignment the file gave them. */
+static inline int32_t linear_load_i32(const void *data, int64_t i) {
+    int32_t v;
+    memcpy(&v, (const uint8_t *)data + i * 4, sizeof v);
+    return v;
+}
+
+/* How an int8 linear op turns its int32 accumulators into outputs, following TensorFlow
+ * Lite's reference kernels (measured bit for bit with ai_edge_litert's BUILTIN_REF):
+ *   LINEAR_REQUANT_Q31: CONV_2D and DEPTHWISE_CONV_2D, the Q31 multiplier and shift of
+ *     M[c] (lt_requantize, double rounding);
+ *   LINEAR_REQUANT_DOUBLE: FULLY_CONNECTED, round(acc * M[c]) in double, ties away from
+ *     zero (lt_requantize_dmul, emulated with integers).
+ * Both compute M[c] = input_scale * weight_scale[c] / output_scale in double, for one weight
+ * scale as for per-channel scales. */
+typedef enum { LINEAR_REQUANT_Q31, LINEAR_REQUANT_DOUBLE } linear_requant;
+
+/* State of a quantized linear op with int8 input, int8 weights, optional int32 bias and
+ * int8 output, all computed at prepare so that invoke is integer-only. */
+typedef struct linear_quant {
+    int32_t input_zero_point, output_zero_point;
+    int32_t lo, hi;         /* fused activation clamp in the output's integers */
+    lt_qmul *mult;          /* per output channel, LINEAR_REQUANT_Q31 */
+    lt_dmul *dmult;         /* per output channel, LINEAR_REQUANT_DOUBLE */
+    int32_t *bias;          /* per output channel; zeros when the op has no bias */
+} linear_quant;
+
+/* Fills `q` for an int8 linear op: checks input/output quantization (per tensor), the
+ * weights' (per tensor or `channels` scales along `channel_dim`, zero point 0) and the
+ * bias (int32, `channels` values, constant), and precomputes the per-channel multipliers
+ * of kind `requant` and the clamp range. */
+static inline lt_status linear_quant_prepare(lt_context *ctx, const lt_node *node,
+                                             const lt_tensor *in, const lt_tensor *weights,
+                                             const lt_tensor *bias, const lt_tensor *out,
+                                             int channel_dim, int32_t channels, int act,
+                                             linear_requant requant, linear_quant *q) {
+    float in_scale, out_scale;
+    if (lt_quant_per_tensor(ctx, node, in, "input", INT8_MIN, INT8_MAX, &in_scale,
+                            &q->input_zero_point) != LT_OK ||
+        lt_quant_per_tensor(ctx, node, out, "output", INT8_MIN, INT8_MAX, &out_scale,
+                            &q->output_zero_point) != LT_OK ||
+        lt_quant_activation_range(ctx, node, act, out_scale, q->output_zero_point, INT8_MIN,
+                                  INT8_MAX, &q->lo, &q->hi) != LT_OK ||
+        /* also checks the weights' scales and zero points */
+        lt_quant_channel_multipliers(ctx, node, in_scale, weights, channel_dim, channels,
+                                     out_scale, &q->mult) != LT_OK)
+        return LT_ERROR;
+    const size_t n = channels > 0 ? (size_t)channels : 1;
+    if (requant == LINEAR_REQUANT_DOUBLE) {
+        q->dmult = lt_ctx_alloc(ctx, node, n * sizeof *q->dmult);
+        if (q->dmult == NULL) return LT_ERROR;
+        const lt_quant *wq = &weights->quant;
+        for (int32_t c = 0; c < channels; c++) {
+            const double real = (double)in_scale * (double)wq->scale[wq->count > 1 ? c : 0] /
+                                (double)out_scale;
+            if (!lt_dmul_from_double(real, &q->dmult[c]))
+                return lt_ctx_error(ctx, node, "output multiplier is %g; expected a finite "
+                                    "value below 2^52 (check the tensors' quantization "
+                                    "scales)", real);
+        }
+    }
+    q->bias = lt_ctx_alloc(ctx, node, n * sizeof *q->bias);
+    if (q->bias == NULL) return LT_ERROR;
+    if (bias != NULL) {
+        if (bias->type != LT_INT32)
+            return lt_ctx_error(ctx, node, "bias '%s' has type %s; expected INT32 for int8 "
+                                "input", bias->name, lt_type_name(bias->type));
+        if (!bias->is_constant)
+            return lt_ctx_error(ctx, node, "bias '%s' is computed at run time; expected a "
+                                "constant for the int8 kernel", bias->name);
+        if (lt_tensor_elements(bias) != channels)
+            return lt_ctx_error(ctx, node, "bias '%s' has %lld values; expected %d, one per "
+                                "output channel", bias->name,
+                                (long long)lt_tensor_elements(bias), (int)channels);
+        for (int32_t c = 0; c < channels; c++) q->bias[c] = linear_load_i32(bias->data, c);
+    }
+    return LT_OK;
+}
+
+/* Hybrid (dynamic-range) ops: float32 input and output, int8 weights with per-tensor or
+ * per-channel (along `channel_dim`) scales. The weights are dequantized once at prepare
+ * into `out_f32`, a float copy of the weights tensor whose data lives with the plan, and the
+ * float kernel runs on it. This differs from TensorFlow Lite's hybrid kernels, which
+ * quantize the input to int8 on the fly at every invoke: ours skips that rounding of the
+ * input, so the two agree to within the input's quantization error (see the tests for the
+ * measured tolerance). */
+static inline lt_status linear_hybrid_weights(lt_context *ctx, const lt_node *node,
+                                              const lt_tensor *weights, int channel_dim,
+                                              lt_tensor *out_f32) {
+    const lt_quant *q = &weights->quant;
+    const lt_shape *s = &weights->shape;
+    if (!weights->is_constant)
+        return lt_ctx_error(ctx, node, "int8 weights '%s' with float input are computed at "
+                            "run time; expected constant weights (hybrid kernel)",
+                            weights->name);
+    if (q->count < 1)
+        return lt_ctx_error(ctx, node, "int8 weights '%s' have no quantization scale; expected "
+                            "per-tensor or per-channel scales", weights->name);
+    int64_t outer = 1, channels = 1, inner = lt_tensor_elements(weights);
+    if (q->count > 1) {
+        if (q->dimension != channel_dim || s->dims[channel_dim] != q->count)
+            return lt_ctx_error(ctx, node, "int8 weights '%s' have %d scales along dimension "
+                                "%d; expected one scale or %d along dimension %d",
+                                weights->name, (int)q->count, (int)q->dimension,
+                                (int)s->dims[channel_dim], channel_dim);
+        channels = q->count;
+        inner = 1;
+        for (int d = 0; d < channel_dim; d++) outer *= s->dims[d];
+        for (int d = channel_dim + 1; d < s->rank; d++) inner *= s->dims[d];
+    }
+    for (int64_t c = 0; c < channels; c++)
+        if (!(isfinite(q->scale[c]) && q->scale[c] > 0.0f) || q->zero_point[c] < INT8_MIN ||
+            q->zero_point[c] > INT8_MAX)
+            return lt_ctx_error(ctx, node, "int8 weights '%s' have scale %g and zero point "
+                                "%lld for channel %lld; expected a finite scale > 0 and a zero "
+                                "point in [-128, 127]", weights->name, (double)q->scale[c],
+                                (long long)q->zero_point[c], (long long)c);
+    const int64_t n = outer * channels * inner;
+    float *w = lt_ctx_alloc(ctx, node, (n > 0 ? (size_t)n : 1) * sizeof(float));
+    if (w == NULL) return LT_ERROR;
+    const int8_t *src = lt_i8(weights);
+    int64_t i = 0;
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t c = 0; c < channels; c++) {
+            const float scale = q->scale[c];
+            const int32_t zp = (int32_t)q->zero_point[c];
+            for (int64_t k = 0; k < inner; k++, i++) w[i] = scale * (float)(src[i] - zp);
+        }
+    *out_f32 = *weights;
+    out_f32->type = LT_FLOAT32;
+    out_f32->data = w;
+    out_f32->bytes = (size_t)n * sizeof(float);
+    out_f32->quant = (lt_quant){0};
+    return LT_OK;
 }
 
 #endif

@@ -8,11 +8,17 @@
  * Arithmetic matches TensorFlow Lite's reference kernels: per channel, cells are visited
  * row by row and summed in float; the maximum starts at the lowest float and keeps the
  * running value unless a cell is larger, so a NaN cell is skipped, not propagated.
- * TANH / SIGN_BIT activations are applied (TensorFlow Lite's pools treat them as NONE). */
+ * TANH / SIGN_BIT activations are applied (TensorFlow Lite's pools treat them as NONE).
+ *
+ * int8 (per-tensor asymmetric), as TensorFlow Lite: input and output must share scale and
+ * zero point (neither pool requantizes). MAX_POOL_2D takes the largest raw value; AVERAGE_POOL_2D
+ * sums raw values in int32 and divides by the cell count rounding half away from zero. Both
+ * clamp to the fused activation's quantized range. */
 #include <float.h>
 
 #include "conv_common.h"
 #include "linear_common.h"
+#include "quant_math.h"
 
 /* Pool2DOptions field ids */
 enum {
@@ -31,6 +37,7 @@ struct pool_state {
     pool_fn fn;
     conv_geometry g;  /* in_c == out_c; dilation 1 */
     linear_activation act;
+    int32_t q_lo, q_hi; /* int8: the fused activation's quantized clamp */
     bool empty;       /* the output has no elements */
 };
 
@@ -83,7 +90,52 @@ static void max_pool_f32(const pool_state *st, const void *in, void *out) {
     pool_f32(st, in, out, true);
 }
 
-static lt_status pool_prepare(lt_context *ctx, lt_node *node, pool_fn f32_fn) {
+/* int8 pools: the same loop nest on raw values. Sums are kept in int64 so that no window can
+ * overflow them (TensorFlow Lite's int32 sums agree for every window under 2^24 cells). */
+static void pool_q8(const pool_state *st, const int8_t *in, int8_t *y, bool is_max) {
+    const conv_geometry *g = &st->g;
+    const int64_t c_n = g->in_c, in_row = (int64_t)g->in_w * c_n, in_image = in_row * g->in_h;
+    const int32_t lo = st->q_lo, hi = st->q_hi;
+    for (int32_t b = 0; b < g->batch; b++) {
+        const int8_t *image = in + b * in_image;
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
+            int32_t ky0, ky1;
+            conv_tap_range(y0, 1, g->k_h, g->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
+                int32_t kx0, kx1;
+                conv_tap_range(x0, 1, g->k_w, g->in_w, &kx0, &kx1);
+                const int64_t count = (int64_t)(ky1 - ky0) * (kx1 - kx0);
+                for (int64_t c = 0; c < c_n; c++) {
+                    int64_t acc = is_max ? INT8_MIN : 0;
+                    for (int32_t ky = ky0; ky < ky1; ky++) {
+                        const int8_t *x = image + (y0 + ky) * in_row + (x0 + kx0) * c_n + c;
+                        for (int32_t kx = kx0; kx < kx1; kx++, x += c_n) {
+                            if (is_max) acc = *x > acc ? *x : acc;
+                            else acc += *x;
+                        }
+                    }
+                    /* count > 0: windows without dilation always overlap the input. */
+                    if (!is_max)
+                        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                    y[c] = (int8_t)(acc < lo ? lo : (acc > hi ? hi : acc));
+                }
+                y += c_n;
+            }
+        }
+    }
+}
+
+static void average_pool_q8(const pool_state *st, const void *in, void *out) {
+    pool_q8(st, in, out, false);
+}
+
+static void max_pool_q8(const pool_state *st, const void *in, void *out) {
+    pool_q8(st, in, out, true);
+}
+
+static lt_status pool_prepare(lt_context *ctx, lt_node *node, pool_fn f32_fn, pool_fn q8_fn) {
     pool_state st = {0};
     if (lt_check_io_count(ctx, node, 1, 1, 1) != LT_OK ||
         lt_check_options(ctx, node, LT_OPTS_Pool2DOptions) != LT_OK ||
@@ -93,14 +145,29 @@ static lt_status pool_prepare(lt_context *ctx, lt_node *node, pool_fn f32_fn) {
     const lt_tensor *out = node->outputs[0];
     switch (in->type) {
     case LT_FLOAT32: st.fn = f32_fn; break;
+    case LT_INT8: st.fn = q8_fn; break;
     default:
-        return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32", in->name,
+        return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32 or INT8", in->name,
                             lt_type_name(in->type));
     }
     if (out->type != in->type)
         return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the input",
                             out->name, lt_type_name(out->type), lt_type_name(in->type));
 
+    if (in->type == LT_INT8) {
+        float si, so;
+        int32_t zi, zo;
+        if (lt_quant_per_tensor(ctx, node, in, "input", INT8_MIN, INT8_MAX, &si, &zi) != LT_OK ||
+            lt_quant_per_tensor(ctx, node, out, "output", INT8_MIN, INT8_MAX, &so, &zo) != LT_OK ||
+            lt_quant_activation_range(ctx, node, lt_opt_i8(node, POOL_OPT_ACTIVATION, 0), so, zo,
+                                      INT8_MIN, INT8_MAX, &st.q_lo, &st.q_hi) != LT_OK)
+            return LT_ERROR;
+        if (si != so || zi != zo)
+            return lt_ctx_error(ctx, node, "input scale/zero point %g/%d differ from the "
+                                "output's %g/%d; expected equal ones (int8 pooling does not "
+                                "requantize, as in TensorFlow Lite)", (double)si, (int)zi,
+                                (double)so, (int)zo);
+    }
     const int padding = lt_opt_i8(node, POOL_OPT_PADDING, 0);
     st.g.batch = in->shape.dims[0];
     st.g.in_h = in->shape.dims[1];
@@ -129,11 +196,11 @@ static lt_status pool_prepare(lt_context *ctx, lt_node *node, pool_fn f32_fn) {
 }
 
 static lt_status average_pool_prepare(lt_context *ctx, lt_node *node) {
-    return pool_prepare(ctx, node, average_pool_f32);
+    return pool_prepare(ctx, node, average_pool_f32, average_pool_q8);
 }
 
 static lt_status max_pool_prepare(lt_context *ctx, lt_node *node) {
-    return pool_prepare(ctx, node, max_pool_f32);
+    return pool_prepare(ctx, node, max_pool_f32, max_pool_q8);
 }
 
 static lt_status pool_invoke(lt_context *ctx, lt_node *node) {

@@ -6,8 +6,9 @@
  * constants). ReducerOptions.keep_dims keeps reduced axes as 1s; otherwise they are
  * dropped (all of them: a scalar). No axes: the output is a copy of the input.
  *
- * Types: MEAN float32; SUM, REDUCE_MAX, REDUCE_MIN float32 and int32 (int32 sums wrap
- * around, as TensorFlow Lite's do in practice, without undefined behaviour here).
+ * Types: MEAN float32 and int8; SUM float32, int32 and int8; REDUCE_MAX, REDUCE_MIN float32,
+ * int32 and int8 (int32 sums wrap around, as TensorFlow Lite's do in practice, without
+ * undefined behaviour here).
  *
  * Arithmetic as in TensorFlow Lite's reference kernels: every output starts at the
  * reduction's initial value and folds its inputs in, in memory order, one at a time:
@@ -19,12 +20,31 @@
  * exactly like TensorFlow Lite's reference kernels. (TensorFlow Lite's optimized kernels
  * differ on those two corners: they give -inf / +inf and may propagate NaN.)
  *
+ * int8 (per-tensor asymmetric), following TensorFlow Lite's reference kernels:
+ *   REDUCE_MAX / REDUCE_MIN  on raw values; input and output quantization must be equal.
+ *   MEAN  sums raw values in integers, then (sum - in_zp * count) is scaled by the
+ *         in_scale / out_scale multiplier with 1 / count folded into it (multiplier * 2^k /
+ *         count, k = floor(log2 count) capped at 32 and so that the shift stays >= -31), plus
+ *         out_zp (TensorFlow Lite's QuantizedMeanOrSum), for every axis set. (TensorFlow
+ *         Lite's optimized kernel has a separate global-average-pooling form for 4-D input
+ *         with axes {1, 2} that rounds some ties the other way: it may differ there by 1.)
+ *         No axes: each value is requantized (a count of 1). An empty input gives 0.
+ *   SUM   follows TensorFlow Lite's DEFAULT kernels (its QuantizedMeanOrSum with compute_sum),
+ *         which rescale in float: with s = in_scale / out_scale and
+ *         b = -in_zp * s * count (float32, in that order),
+ *           out = clamp(round(float(sum) * s + b) + out_zp, -128, 127)   (round half away).
+ *         Its reference resolver's int8 SUM is not followed: it returns values that are not
+ *         the sum (they wrap around), even for equal input and output quantizations.
+ *         (The project builds with -std=c11, so GCC does not contract s * x + b into an FMA.)
+ *
  * The input is read once, in order: the plan below merges neighbouring axes that are
  * reduced (or kept) together, and the innermost merged axis either folds a contiguous run
  * into one output (reduced) or folds a contiguous run onto a row of outputs (kept). */
 #include <float.h>
+#include <math.h>
 
 #include "kernels.h"
+#include "quant_math.h"
 
 enum { REDUCE_INPUT = 0, REDUCE_AXES = 1 };
 enum { REDUCER_OPT_KEEP_DIMS = 0 }; /* ReducerOptions field id */
@@ -40,9 +60,26 @@ typedef struct reduce_plan {
 
 typedef void (*reduce_fn)(const reduce_plan *p, const void *in, void *out);
 
+/* int8 MEAN and SUM: out = clamp(mul(sum - sub) + add) (see the top comment). */
+typedef struct mean_q8 {
+    lt_qmul mul;
+    int64_t sub;      /* in_zp * count */
+    int32_t add;      /* out_zp */
+} mean_q8;
+
+/* int8 SUM: out = clamp(round(sum * scale + bias) + out_zp) in float (see the top comment). */
+typedef struct sum_q8_params {
+    float scale, bias;
+    int32_t out_zp;
+} sum_q8_params;
+
 typedef struct reduce_state {
     reduce_fn fn;
     reduce_plan plan;
+    bool is_mean_q8;  /* int8 MEAN: sums into scratch (int64 per output), then mean_q8 */
+    mean_q8 q8;
+    bool is_sum_q8;   /* int8 SUM: sums into scratch, then sum_q8 */
+    sum_q8_params sq8;
 } reduce_state;
 
 typedef enum reduce_kind {
@@ -54,8 +91,8 @@ typedef enum reduce_kind {
 
 /* Folds the input into out[] along the plan: out[o] = COMBINE(out[o], x) for every input x
  * of output o, in memory order. `out` holds the initial values on entry. */
-#define DEFINE_REDUCE_WALK(NAME, T, COMBINE)                                                 \
-    static void NAME(const reduce_plan *p, const T *in, T *out) {                            \
+#define DEFINE_REDUCE_WALK_AS(NAME, TIN, T, COMBINE)                                         \
+    static void NAME(const reduce_plan *p, const TIN *in, T *out) {                          \
         const int inner = p->rank - 1;                                                       \
         const int64_t n = p->dims[inner];                                                    \
         const bool inner_reduced = p->out_stride[inner] == 0;                                \
@@ -79,6 +116,8 @@ typedef enum reduce_kind {
         }                                                                                    \
     }
 
+#define DEFINE_REDUCE_WALK(NAME, T, COMBINE) DEFINE_REDUCE_WALK_AS(NAME, T, T, COMBINE)
+
 static inline float sum_f(float acc, float x) { return acc + x; }
 /* Comparisons as TensorFlow Lite's reference reducers write them: NaN never wins. */
 static inline float max_f(float acc, float x) { return x > acc ? x : acc; }
@@ -98,6 +137,13 @@ DEFINE_REDUCE_WALK(walk_sum_i32, int32_t, sum_i)
 DEFINE_REDUCE_WALK(walk_max_i32, int32_t, max_i)
 DEFINE_REDUCE_WALK(walk_min_i32, int32_t, min_i)
 
+static inline int64_t sum_q8(int64_t acc, int8_t x) { return acc + x; }
+static inline int8_t max_i8(int8_t acc, int8_t x) { return x > acc ? x : acc; }
+static inline int8_t min_i8(int8_t acc, int8_t x) { return x < acc ? x : acc; }
+DEFINE_REDUCE_WALK_AS(walk_sum_q8, int8_t, int64_t, sum_q8)
+DEFINE_REDUCE_WALK(walk_max_q8, int8_t, max_i8)
+DEFINE_REDUCE_WALK(walk_min_q8, int8_t, min_i8)
+
 /* One reduction on one type: fill the outputs with the initial value, then walk. */
 #define DEFINE_REDUCE(NAME, T, INIT, WALK)                                                   \
     static void NAME(const reduce_plan *p, const void *in, void *out_) {                     \
@@ -112,6 +158,47 @@ DEFINE_REDUCE(min_f32, float, FLT_MAX, walk_min_f32)
 DEFINE_REDUCE(sum_i32, int32_t, 0, walk_sum_i32)
 DEFINE_REDUCE(max_i32, int32_t, INT32_MIN, walk_max_i32)
 DEFINE_REDUCE(min_i32, int32_t, INT32_MAX, walk_min_i32)
+DEFINE_REDUCE(max_q8, int8_t, INT8_MIN, walk_max_q8)
+DEFINE_REDUCE(min_q8, int8_t, INT8_MAX, walk_min_q8)
+
+/* int8 MEAN: integer sums into `sums` (scratch), then one requantization per output. The
+ * sum minus in_zp * count is taken modulo 2^32 like TensorFlow Lite's int32 arithmetic (it
+ * only wraps beyond 2^24 summed elements). */
+static void mean_q8_run(const reduce_plan *p, const mean_q8 *q, const int8_t *in, int8_t *out,
+                        int64_t *sums) {
+    if (p->in_elements == 0) {
+        for (int64_t i = 0; i < p->out_elements; i++) out[i] = 0;
+        return;
+    }
+    for (int64_t i = 0; i < p->out_elements; i++) sums[i] = 0;
+    walk_sum_q8(p, in, sums);
+    for (int64_t i = 0; i < p->out_elements; i++) {
+        const int32_t shifted = (int32_t)(uint32_t)(uint64_t)(sums[i] - q->sub);
+        const int64_t v = (int64_t)lt_qmul_apply(shifted, q->mul) + q->add;
+        out[i] = (int8_t)(v < INT8_MIN ? INT8_MIN : (v > INT8_MAX ? INT8_MAX : v));
+    }
+}
+
+/* int8 SUM: integer sums into `sums` (scratch), then the float rescaling per output. The
+ * int32 sum converts to float exactly below 2^24 in magnitude (and rounds beyond, as
+ * TensorFlow Lite's conversion does). */
+static void sum_q8_run(const reduce_plan *p, const sum_q8_params *q, const int8_t *in, int8_t *out,
+                       int64_t *sums) {
+    if (p->in_elements == 0) {
+        for (int64_t i = 0; i < p->out_elements; i++) out[i] = 0;
+        return;
+    }
+    for (int64_t i = 0; i < p->out_elements; i++) sums[i] = 0;
+    walk_sum_q8(p, in, sums);
+    for (int64_t i = 0; i < p->out_elements; i++) {
+        /* TensorFlow Lite keeps the sum in int32 (wrapping past 2^24 elements). */
+        const int32_t sum = (int32_t)(uint32_t)(uint64_t)sums[i];
+        const float r = roundf((float)sum * q->scale + q->bias);
+        /* Saturate in float first: a rounded value beyond int8 range stays beyond it. */
+        const float v = r + (float)q->out_zp;
+        out[i] = (int8_t)(!(v > INT8_MIN) ? INT8_MIN : (v >= INT8_MAX ? INT8_MAX : (int32_t)v));
+    }
+}
 
 static void mean_f32(const reduce_plan *p, const void *in, void *out_) {
     float *out = out_;
@@ -124,9 +211,11 @@ static void mean_f32(const reduce_plan *p, const void *in, void *out_) {
 static reduce_fn reduce_fn_for(reduce_kind kind, lt_type type) {
     static const reduce_fn f32[] = {mean_f32, sum_f32, max_f32, min_f32};
     static const reduce_fn i32[] = {NULL, sum_i32, max_i32, min_i32};
+    static const reduce_fn q8[] = {NULL, NULL, max_q8, min_q8};
     switch (type) {
     case LT_FLOAT32: return f32[kind];
     case LT_INT32: return i32[kind];
+    case LT_INT8: return q8[kind];
     default: return NULL;
     }
 }
@@ -174,6 +263,47 @@ static void reduce_plan_init(reduce_plan *p, const lt_shape *in, const bool *red
     }
 }
 
+/* int8 scratch: one int64 partial sum per output. */
+static lt_status reserve_sums(lt_context *ctx, lt_node *node, const reduce_plan *plan) {
+    if (plan->out_elements > 0) {
+        if ((uint64_t)plan->out_elements > SIZE_MAX / sizeof(int64_t))
+            return lt_ctx_error(ctx, node, "output of %lld elements is too large",
+                                (long long)plan->out_elements);
+        node->scratch_bytes = (size_t)plan->out_elements * sizeof(int64_t);
+    }
+    return LT_OK;
+}
+
+/* The int8 SUM parameters, formed in float as TensorFlow Lite's default kernel does. */
+static void prepare_sum_q8(reduce_state *st, float si, int32_t zi, float so, int32_t zo) {
+    const float scale = si / so;
+    st->sq8.scale = scale;
+    st->sq8.bias = (float)(-zi) * scale * (float)st->plan.count;
+    st->sq8.out_zp = zo;
+}
+
+/* The int8 MEAN parameters (see the top comment). */
+static lt_status prepare_mean_q8(lt_context *ctx, lt_node *node, reduce_state *st, float si,
+                                 int32_t zi, float so, int32_t zo) {
+    mean_q8 *q = &st->q8;
+    const int64_t count = st->plan.count;
+    if (reserve_sums(ctx, node, &st->plan) != LT_OK) return LT_ERROR;
+    if (count == 0) return LT_OK;
+    lt_qmul m;
+    if (lt_quant_multiplier_checked(ctx, node, (double)si / (double)so, "output multiplier",
+                                    &m) != LT_OK)
+        return LT_ERROR;
+    int k = 63;
+    while (!((uint64_t)count >> k & 1)) k--; /* floor(log2(count)), count >= 1 */
+    if (k > 32) k = 32;
+    if (k > 31 + m.shift) k = 31 + m.shift;
+    q->mul.multiplier = (int32_t)(((int64_t)m.multiplier << k) / count);
+    q->mul.shift = m.shift - k;
+    q->sub = (int64_t)zi * count;
+    q->add = zo;
+    return LT_OK;
+}
+
 static lt_status reduce_prepare(lt_context *ctx, lt_node *node, reduce_kind kind) {
     reduce_state st = {0};
     if (lt_check_io_count(ctx, node, 2, 2, 1) != LT_OK ||
@@ -186,10 +316,13 @@ static lt_status reduce_prepare(lt_context *ctx, lt_node *node, reduce_kind kind
 
     if (out == NULL) return lt_ctx_error(ctx, node, "output is required");
     st.fn = reduce_fn_for(kind, in->type);
-    if (st.fn == NULL)
+    st.is_mean_q8 = kind == REDUCE_KIND_MEAN && in->type == LT_INT8;
+    st.is_sum_q8 = kind == REDUCE_KIND_SUM && in->type == LT_INT8;
+    if (st.fn == NULL && !st.is_mean_q8 && !st.is_sum_q8)
         return lt_ctx_error(ctx, node, "input '%s' has type %s; expected %s", in->name,
                             lt_type_name(in->type),
-                            kind == REDUCE_KIND_MEAN ? "FLOAT32" : "FLOAT32 or INT32");
+                            kind == REDUCE_KIND_MEAN ? "FLOAT32 or INT8"
+                                                      : "FLOAT32, INT32 or INT8");
     if (out->type != in->type)
         return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the input",
                             out->name, lt_type_name(out->type), lt_type_name(in->type));
@@ -221,6 +354,23 @@ static lt_status reduce_prepare(lt_context *ctx, lt_node *node, reduce_kind kind
     if (lt_node_set_output_shape(ctx, node, 0, &out_shape) != LT_OK) return LT_ERROR;
 
     reduce_plan_init(&st.plan, &in->shape, reduced, lt_tensor_elements(out));
+    if (in->type == LT_INT8) {
+        float si, so;
+        int32_t zi, zo;
+        if (lt_quant_per_tensor(ctx, node, in, "input", INT8_MIN, INT8_MAX, &si, &zi) != LT_OK ||
+            lt_quant_per_tensor(ctx, node, out, "output", INT8_MIN, INT8_MAX, &so, &zo) != LT_OK)
+            return LT_ERROR;
+        if (st.is_mean_q8) {
+            if (prepare_mean_q8(ctx, node, &st, si, zi, so, zo) != LT_OK) return LT_ERROR;
+        } else if (st.is_sum_q8) {
+            if (reserve_sums(ctx, node, &st.plan) != LT_OK) return LT_ERROR;
+            prepare_sum_q8(&st, si, zi, so, zo);
+        } else if (si != so || zi != zo) {
+            return lt_ctx_error(ctx, node, "input scale/zero point %g/%d differ from the "
+                                "output's %g/%d; expected equal ones (as TensorFlow Lite)",
+                                (double)si, (int)zi, (double)so, (int)zo);
+        }
+    }
     reduce_state *state = lt_ctx_alloc(ctx, node, sizeof *state);
     if (state == NULL) return LT_ERROR;
     *state = st;
@@ -231,7 +381,14 @@ static lt_status reduce_prepare(lt_context *ctx, lt_node *node, reduce_kind kind
 static lt_status reduce_invoke(lt_context *ctx, lt_node *node) {
     (void)ctx;
     const reduce_state *st = node->state;
-    st->fn(&st->plan, node->inputs[REDUCE_INPUT]->data, node->outputs[0]->data);
+    if (st->is_mean_q8)
+        mean_q8_run(&st->plan, &st->q8, lt_i8(node->inputs[REDUCE_INPUT]),
+                    lt_i8(node->outputs[0]), node->scratch);
+    else if (st->is_sum_q8)
+        sum_q8_run(&st->plan, &st->sq8, lt_i8(node->inputs[REDUCE_INPUT]),
+                   lt_i8(node->outputs[0]), node->scratch);
+    else
+        st->fn(&st->plan, node->inputs[REDUCE_INPUT]->data, node->outputs[0]->data);
     return LT_OK;
 }
 

@@ -14,13 +14,26 @@
  *   round((y + offset) * scale) with align_corners, floor((y + offset) * scale) otherwise,
  * with offset 0.5 for half_pixel_centers, clamped to [0, in - 1]; round is half away from 0.
  *
+ * int8 bilinear (input and output quantization must be equal: values are blended, not
+ * requantized) follows TensorFlow Lite's reference integer kernel bit for bit: positions are
+ * fixed point with 10 fractional bits,
+ *   scale  = (1024 * in + out / 2) / out, or with align_corners and out > 1
+ *            (1024 * (in - 1) + (out - 1) / 2) / (out - 1)      (integer division)
+ *   source = y * scale + (half_pixel_centers ? scale / 2 - 512 : 0)
+ *   lo = max(source / 1024, 0) (division truncating toward 0), hi = min(ceil, in - 1),
+ *   frac = source - 1024 * lo   (negative near the border with half_pixel_centers; the two
+ *                                taps are then the same pixel, so the blend is still exact)
+ * and the four products value * wy * wx (weights out of 1024 each) are summed in int64 and
+ * divided by 2^20, rounding half away from zero.
+ *
  * prepare computes the per-row and per-column source indices and weights once; invoke only
- * walks them. Nearest neighbour copies bytes, so it serves every stored type; bilinear is
- * float32 (a quantized variant would reuse the same tables). */
+ * walks them. Nearest neighbour copies bytes, so it serves every stored type (int8 included:
+ * no arithmetic, any quantization carried over). */
 #include <math.h>
 #include <string.h>
 
 #include "kernels.h"
+#include "quant_math.h"
 
 enum { RESIZE_INPUT = 0, RESIZE_SIZE = 1 };
 enum { BILINEAR_OPT_ALIGN_CORNERS = 2, BILINEAR_OPT_HALF_PIXEL = 3 };
@@ -32,10 +45,17 @@ typedef struct bilinear_tap {
     float frac;      /* weight of `hi`; `lo` gets 1 - frac */
 } bilinear_tap;
 
+/* The same in TensorFlow Lite's 10-bit fixed point (int8). */
+typedef struct bilinear_tap_q {
+    int32_t lo, hi;
+    int32_t frac;    /* weight of `hi` in 1/1024; `lo` gets 1024 - frac */
+} bilinear_tap_q;
+
 typedef struct resize_state {
     int32_t batch, in_h, in_w, channels, out_h, out_w;
     size_t elem;
-    bilinear_tap *ys, *xs;       /* bilinear: out_h and out_w taps */
+    bilinear_tap *ys, *xs;       /* bilinear float32: out_h and out_w taps */
+    bilinear_tap_q *qys, *qxs;   /* bilinear int8: out_h and out_w taps */
     int32_t *near_y, *near_x;    /* nearest: out_h and out_w source indices */
 } resize_state;
 
@@ -108,14 +128,53 @@ static void bilinear_taps(bilinear_tap *taps, int32_t out, int32_t in, bool alig
     }
 }
 
+/* TensorFlow Lite's integer taps (see the top comment), in int64 so that no size overflows;
+ * wherever TensorFlow Lite's int32 arithmetic is exact the result is the same. */
+static void bilinear_taps_q(bilinear_tap_q *taps, int32_t out, int32_t in, bool align_corners,
+                            bool half_pixel) {
+    int64_t scale = ((int64_t)1024 * in + out / 2) / out;
+    if (align_corners && out > 1) scale = ((int64_t)1024 * (in - 1) + (out - 1) / 2) / (out - 1);
+    for (int32_t i = 0; i < out; i++) {
+        const int64_t src = (int64_t)i * scale + (half_pixel ? scale / 2 - 512 : 0);
+        int64_t lo = src / 1024; /* truncates toward zero, as TensorFlow Lite's */
+        if (lo < 0) lo = 0;
+        int64_t hi = (src + 1023) / 1024;
+        if (hi > in - 1) hi = in - 1;
+        int64_t frac = src - 1024 * lo;
+        /* Positions past the last pixel (only for extreme upscaling, where TensorFlow Lite
+         * itself would read outside the image): take the last pixel. */
+        if (lo > in - 1) {
+            lo = in - 1;
+            frac = 0;
+        }
+        if (hi < lo) hi = lo;
+        taps[i].lo = (int32_t)lo;
+        taps[i].hi = (int32_t)hi;
+        taps[i].frac = (int32_t)frac; /* in [-512, 1024] */
+    }
+}
+
 static lt_status bilinear_prepare(lt_context *ctx, lt_node *node) {
     resize_state st = {0};
     if (resize_common_prepare(ctx, node, LT_OPTS_ResizeBilinearOptions, &st) != LT_OK)
         return LT_ERROR;
     const lt_tensor *in = node->inputs[RESIZE_INPUT];
-    if (in->type != LT_FLOAT32)
-        return lt_ctx_error(ctx, node, "input has type %s; only FLOAT32 is supported so far",
+    if (in->type != LT_FLOAT32 && in->type != LT_INT8)
+        return lt_ctx_error(ctx, node, "input has type %s; expected FLOAT32 or INT8",
                             lt_type_name(in->type));
+    if (in->type == LT_INT8) {
+        float si, so;
+        int32_t zi, zo;
+        if (lt_quant_per_tensor(ctx, node, in, "input", INT8_MIN, INT8_MAX, &si, &zi) != LT_OK ||
+            lt_quant_per_tensor(ctx, node, node->outputs[0], "output", INT8_MIN, INT8_MAX, &so,
+                                &zo) != LT_OK)
+            return LT_ERROR;
+        if (si != so || zi != zo)
+            return lt_ctx_error(ctx, node, "input scale/zero point %g/%d differ from the "
+                                "output's %g/%d; expected equal ones (int8 resizing blends "
+                                "values without requantizing)", (double)si, (int)zi,
+                                (double)so, (int)zo);
+    }
     const bool align = lt_opt_bool(node, BILINEAR_OPT_ALIGN_CORNERS, false);
     const bool half = lt_opt_bool(node, BILINEAR_OPT_HALF_PIXEL, false);
     if (align && half)
@@ -124,18 +183,60 @@ static lt_status bilinear_prepare(lt_context *ctx, lt_node *node) {
     resize_state *s = lt_ctx_alloc(ctx, node, sizeof *s);
     if (s == NULL) return LT_ERROR;
     *s = st;
-    s->ys = alloc_table(ctx, node, st.out_h, sizeof *s->ys);
-    s->xs = alloc_table(ctx, node, st.out_w, sizeof *s->xs);
-    if (s->ys == NULL || s->xs == NULL) return LT_ERROR;
-    bilinear_taps(s->ys, st.out_h, st.in_h, align, half);
-    bilinear_taps(s->xs, st.out_w, st.in_w, align, half);
+    if (in->type == LT_INT8) {
+        s->qys = alloc_table(ctx, node, st.out_h, sizeof *s->qys);
+        s->qxs = alloc_table(ctx, node, st.out_w, sizeof *s->qxs);
+        if (s->qys == NULL || s->qxs == NULL) return LT_ERROR;
+        bilinear_taps_q(s->qys, st.out_h, st.in_h, align, half);
+        bilinear_taps_q(s->qxs, st.out_w, st.in_w, align, half);
+    } else {
+        s->ys = alloc_table(ctx, node, st.out_h, sizeof *s->ys);
+        s->xs = alloc_table(ctx, node, st.out_w, sizeof *s->xs);
+        if (s->ys == NULL || s->xs == NULL) return LT_ERROR;
+        bilinear_taps(s->ys, st.out_h, st.in_h, align, half);
+        bilinear_taps(s->xs, st.out_w, st.in_w, align, half);
+    }
     node->state = s;
     return LT_OK;
+}
+
+/* int8: the fixed-point blend of TensorFlow Lite's reference kernel. */
+static void bilinear_q8(const resize_state *s, const int8_t *src, int8_t *dst) {
+    const int64_t c = s->channels;
+    const int64_t in_row = (int64_t)s->in_w * c, in_image = (int64_t)s->in_h * in_row;
+    for (int64_t n = 0; n < s->batch; n++) {
+        const int8_t *image = src + n * in_image;
+        for (int32_t y = 0; y < s->out_h; y++) {
+            const bilinear_tap_q ty = s->qys[y];
+            const int8_t *row_lo = image + ty.lo * in_row, *row_hi = image + ty.hi * in_row;
+            const int64_t wy_hi = ty.frac, wy_lo = 1024 - ty.frac;
+            for (int32_t x = 0; x < s->out_w; x++) {
+                const bilinear_tap_q tx = s->qxs[x];
+                const int8_t *tl = row_lo + tx.lo * c, *tr = row_lo + tx.hi * c;
+                const int8_t *bl = row_hi + tx.lo * c, *br = row_hi + tx.hi * c;
+                const int64_t wx_hi = tx.frac, wx_lo = 1024 - tx.frac;
+                for (int64_t ch = 0; ch < c; ch++) {
+                    /* |each weight| <= 1536: the sum stays far inside int64. */
+                    const int64_t acc = tl[ch] * wy_lo * wx_lo + bl[ch] * wy_hi * wx_lo +
+                                        tr[ch] * wy_lo * wx_hi + br[ch] * wy_hi * wx_hi;
+                    const int64_t half = acc > 0 ? ((int64_t)1 << 19) : -((int64_t)1 << 19);
+                    const int64_t v = (acc + half) / ((int64_t)1 << 20);
+                    dst[ch] = (int8_t)(v < INT8_MIN ? INT8_MIN : (v > INT8_MAX ? INT8_MAX : v));
+                }
+                dst += c;
+            }
+        }
+    }
 }
 
 static lt_status bilinear_invoke(lt_context *ctx, lt_node *node) {
     (void)ctx;
     const resize_state *s = node->state;
+    if (s->qys != NULL) {
+        if (node->outputs[0]->bytes != 0)
+            bilinear_q8(s, lt_i8(node->inputs[RESIZE_INPUT]), lt_i8(node->outputs[0]));
+        return LT_OK;
+    }
     const float *src = lt_f32(node->inputs[RESIZE_INPUT]);
     float *dst = lt_f32(node->outputs[0]);
     if (node->outputs[0]->bytes == 0) return LT_OK;

@@ -7,21 +7,60 @@
  *
  * beta defaults to 0 when SoftmaxOptions is absent (the format's default; every output is
  * then 1 / depth, which is also what TensorFlow Lite computes). NaN in a row makes the whole
- * row NaN, as does +inf (inf - inf), matching TensorFlow Lite. */
+ * row NaN, as does +inf (inf - inf), matching TensorFlow Lite.
+ *
+ * int8 (per-tensor asymmetric input; output scale 1/256 and zero point -128, as TensorFlow
+ * Lite requires) follows TensorFlow Lite's default kernel bit for bit: prepare tabulates
+ * e^(-in_scale * beta * d) for the 256 possible distances d = max - x; each row sums the
+ * table entries of its values in float, in order, and quantizes entry / (sum * out_scale)
+ * with round half away from zero plus the zero point. (TensorFlow Lite's reference kernel
+ * uses a fixed-point exp instead and can differ by 1.) */
 #include <math.h>
 
 #include "kernels.h"
+#include "quant_math.h"
 
-typedef void (*softmax_fn)(const void *in, void *out, int64_t rows, int64_t depth, float beta);
+typedef struct softmax_state softmax_state;
+typedef void (*softmax_fn)(const softmax_state *st, const void *in, void *out);
 
-typedef struct softmax_state {
+struct softmax_state {
     softmax_fn fn;
     float beta;
     int64_t rows;  /* product of all but the last dimension */
     int64_t depth; /* last dimension */
-} softmax_state;
+    /* int8 */
+    float table[256]; /* table[255 - d] = e^(-in_scale * beta * d) */
+    float out_scale;
+    int32_t out_zp;
+};
 
-static void softmax_f32(const void *in_, void *out_, int64_t rows, int64_t depth, float beta) {
+static void softmax_q8(const softmax_state *st, const void *in_, void *out_) {
+    const int8_t *in = in_;
+    int8_t *out = out_;
+    const int64_t depth = st->depth;
+    if (depth == 0) return;
+    for (int64_t r = 0; r < st->rows; r++) {
+        const int8_t *x = in + r * depth;
+        int8_t *y = out + r * depth;
+        int32_t max = INT8_MIN;
+        for (int64_t i = 0; i < depth; i++) max = x[i] > max ? x[i] : max;
+        /* Entry of value v: table[255 - max + v], an index in [0, 255] since
+         * -128 <= v <= max <= 127. */
+        const int32_t off = 255 - max;
+        float sum = 0.0f;
+        for (int64_t i = 0; i < depth; i++) sum += st->table[off + x[i]];
+        const float inv = 1.0f / (sum * st->out_scale);
+        for (int64_t i = 0; i < depth; i++) {
+            const float p = st->table[off + x[i]] * inv; /* in [0, 256] */
+            const int32_t q = (int32_t)roundf(p) + st->out_zp;
+            y[i] = (int8_t)(q < INT8_MIN ? INT8_MIN : (q > INT8_MAX ? INT8_MAX : q));
+        }
+    }
+}
+
+static void softmax_f32(const softmax_state *st, const void *in_, void *out_) {
+    const int64_t rows = st->rows, depth = st->depth;
+    const float beta = st->beta;
     if (depth == 0) return;
     const float *in = in_;
     float *out = out_;
@@ -56,8 +95,9 @@ static lt_status softmax_prepare(lt_context *ctx, lt_node *node) {
     softmax_fn fn = NULL;
     switch (in->type) {
     case LT_FLOAT32: fn = softmax_f32; break;
+    case LT_INT8: fn = softmax_q8; break;
     default:
-        return lt_ctx_error(ctx, node, "input has type %s; expected FLOAT32",
+        return lt_ctx_error(ctx, node, "input has type %s; expected FLOAT32 or INT8",
                             lt_type_name(in->type));
     }
     if (out->type != in->type)
@@ -78,6 +118,21 @@ static lt_status softmax_prepare(lt_context *ctx, lt_node *node) {
     st->depth = in->shape.dims[in->shape.rank - 1];
     const int64_t total = lt_tensor_elements(in);
     st->rows = st->depth > 0 ? total / st->depth : 0;
+    if (in->type == LT_INT8) {
+        float si;
+        int32_t zi;
+        if (lt_quant_per_tensor(ctx, node, in, "input", INT8_MIN, INT8_MAX, &si, &zi) != LT_OK ||
+            lt_quant_per_tensor(ctx, node, out, "output", INT8_MIN, INT8_MAX, &st->out_scale,
+                                &st->out_zp) != LT_OK)
+            return LT_ERROR;
+        if (fabsf(st->out_scale - 1.0f / 256.0f) > 0.001f / 256.0f || st->out_zp != -128)
+            return lt_ctx_error(ctx, node, "output '%s' has scale %g and zero point %d; "
+                                "expected scale 1/256 and zero point -128 for int8 SOFTMAX",
+                                out->name, (double)st->out_scale, (int)st->out_zp);
+        /* In float, as TensorFlow Lite's PopulateSoftmaxLookupTable. */
+        const float scale = -si * beta;
+        for (int32_t d = 0; d <= 255; d++) st->table[255 - d] = expf(scale * (float)d);
+    }
     node->state = st;
     return LT_OK;
 }
@@ -85,7 +140,7 @@ static lt_status softmax_prepare(lt_context *ctx, lt_node *node) {
 static lt_status softmax_invoke(lt_context *ctx, lt_node *node) {
     (void)ctx;
     const softmax_state *st = node->state;
-    st->fn(node->inputs[0]->data, node->outputs[0]->data, st->rows, st->depth, st->beta);
+    st->fn(st, node->inputs[0]->data, node->outputs[0]->data);
     return LT_OK;
 }
 
