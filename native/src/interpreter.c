@@ -47,6 +47,13 @@ lt_options lt_options_default(void) {
 
 const char *lt_version(void) { return "0.1.0"; }
 
+/* A sparse tensor's data holds only its stored values, so an op that reads its input as a
+ * dense array must never see one: only these inputs are declared to understand sparsity. */
+static bool sparse_input_allowed(int32_t builtin_code, int32_t input) {
+    return (builtin_code == LT_OP_DENSIFY && input == 0) ||
+           (builtin_code == LT_OP_FULLY_CONNECTED && input == 1);
+}
+
 /* Checks the dataflow of the subgraph: every input of a node is a constant, a variable, a
  * graph input or the output of an earlier node; no node writes a constant, a graph input or a
  * tensor another node already wrote. Fills producer/last_use. */
@@ -83,6 +90,13 @@ static bool check_dataflow(lt_interpreter *it) {
                 return lt_ctx_errorf(&it->ctx,
                                      "node %d (%s) reads tensor %d '%s' before any node writes it",
                                      (int)n, lt_builtin_op_name(op->builtin_code), (int)t,
+                                     ten->name) == LT_OK;
+            if (ten->sparsity != NULL && !sparse_input_allowed(op->builtin_code, k))
+                return lt_ctx_errorf(&it->ctx,
+                                     "node %d (%s) input %d reads sparse tensor %d '%s'; only "
+                                     "DENSIFY (input 0) and FULLY_CONNECTED (weights) read "
+                                     "sparse tensors", (int)n,
+                                     lt_builtin_op_name(op->builtin_code), (int)k, (int)t,
                                      ten->name) == LT_OK;
             it->last_use[t] = n;
         }
@@ -122,6 +136,7 @@ static bool setup_tensors(lt_interpreter *it) {
         t->quant = mt->quant;
         t->index = i;
         t->is_variable = mt->is_variable;
+        t->sparsity = mt->sparsity;
         /* Sizes from the file's shapes, so that tensor_info reports them before allocate
          * (as TensorFlow Lite does); allocate recomputes them. Types without a fixed
          * element size keep 0. */

@@ -24,6 +24,12 @@ enum { TENSOR_SHAPE = 0, TENSOR_TYPE = 1, TENSOR_BUFFER = 2, TENSOR_NAME = 3,
        TENSOR_SHAPE_SIGNATURE = 7 };
 enum { QUANT_SCALE = 2, QUANT_ZERO_POINT = 3, QUANT_DETAILS_TYPE = 4,
        QUANT_QUANTIZED_DIMENSION = 6 };
+enum { SPARSITY_TRAVERSAL_ORDER = 0, SPARSITY_BLOCK_MAP = 1, SPARSITY_DIM_METADATA = 2 };
+enum { DIM_FORMAT = 0, DIM_DENSE_SIZE = 1, DIM_SEGMENTS_TYPE = 2, DIM_SEGMENTS = 3,
+       DIM_INDICES_TYPE = 4, DIM_INDICES = 5 };
+enum { DIM_DENSE = 0, DIM_SPARSE_CSR = 1 };                       /* DimensionType */
+enum { INDEX_INT32 = 1, INDEX_UINT16 = 2, INDEX_UINT8 = 3 };       /* SparseIndexVector */
+enum { INDEX_VECTOR_VALUES = 0 };
 enum { BUFFER_DATA = 0, BUFFER_OFFSET = 1, BUFFER_SIZE = 2 };
 enum { OPCODE_DEPRECATED_BUILTIN = 0, OPCODE_CUSTOM_CODE = 1, OPCODE_VERSION = 2,
        OPCODE_BUILTIN = 3 };
@@ -221,6 +227,193 @@ static bool read_quantization(loader *L, const fb_table *q, lt_model_tensor *t, 
     return true;
 }
 
+/* Reads one SparseIndexVector (union tag at field `type_field`, table at `table_field`) of
+ * exactly `count` entries into a model-owned int32 array. Values are only range-checked
+ * for sign here; the caller checks what they mean. */
+static bool read_index_vector(loader *L, const fb_table *dm, int type_field, int table_field,
+                              int64_t count, const char *what, const char *role,
+                              int32_t **out) {
+    bool err = false;
+    uint8_t tag = fb_u8(dm, type_field, 0, &err);
+    fb_table vt;
+    bool present = fb_table_field(dm, table_field, &vt, &err);
+    if (err) return fail(L, "%s: %s out of bounds", what, role);
+    if (!present || tag == 0)
+        return fail(L, "%s: SPARSE_CSR dimension has no %s", what, role);
+    size_t elem = tag == INDEX_INT32 ? 4 : tag == INDEX_UINT16 ? 2 : tag == INDEX_UINT8 ? 1 : 0;
+    if (elem == 0)
+        return fail(L, "%s: %s has index vector type %u; expected Int32Vector (1), "
+                    "Uint16Vector (2) or Uint8Vector (3)", what, role, tag);
+    fb_vec v;
+    if (!fb_vec_field(&vt, INDEX_VECTOR_VALUES, elem, &v, &err)) {
+        if (err) return fail(L, "%s: %s values out of bounds", what, role);
+        v.len = 0;
+    }
+    if ((int64_t)v.len != count)
+        return fail(L, "%s: %s has %u entries; expected %lld", what, role, v.len,
+                    (long long)count);
+    int32_t *a = alloc_or_fail(L, (size_t)count, sizeof(int32_t), what);
+    if (a == NULL) return false;
+    for (uint32_t i = 0; i < v.len; i++) {
+        if (elem == 4) {
+            a[i] = fb_vec_i32(&v, i);
+            if (a[i] < 0)
+                return fail(L, "%s: %s entry %u is negative (%d)", what, role, i, (int)a[i]);
+        } else if (elem == 2) {
+            a[i] = fb_read_u16(v.buf, (size_t)v.pos + 2u * i);
+        } else {
+            a[i] = fb_vec_u8(&v, i);
+        }
+    }
+    *out = a;
+    return true;
+}
+
+/* Checks one SPARSE_CSR level: `parents` segments (parents + 1 boundaries) starting at 0,
+ * never decreasing, each listing strictly increasing indices below `size`. Returns the
+ * number of positions (stored indices) of the level in *positions. */
+static bool read_csr_level(loader *L, const fb_table *dm, int64_t parents, int32_t size,
+                           const char *what, lt_sparse_level *lv) {
+    int32_t *seg, *idx;
+    /* parents + 1 cannot overflow: parents is at most the dense element count. The
+     * vector's length is compared with it before anything is allocated. */
+    if (!read_index_vector(L, dm, DIM_SEGMENTS_TYPE, DIM_SEGMENTS, parents + 1, what,
+                           "array_segments", &seg))
+        return false;
+    if (seg[0] != 0)
+        return fail(L, "%s: array_segments starts at %d; expected 0", what, (int)seg[0]);
+    for (int64_t p = 0; p < parents; p++)
+        if (seg[p + 1] < seg[p])
+            return fail(L, "%s: array_segments decreases at entry %lld (%d after %d); expected "
+                        "non-decreasing boundaries", what, (long long)(p + 1), (int)seg[p + 1],
+                        (int)seg[p]);
+    const int64_t n = seg[parents];
+    if (!read_index_vector(L, dm, DIM_INDICES_TYPE, DIM_INDICES, n, what, "array_indices", &idx))
+        return false;
+    for (int64_t p = 0; p < parents; p++)
+        for (int64_t j = seg[p]; j < seg[p + 1]; j++) {
+            if (idx[j] >= size)
+                return fail(L, "%s: array_indices entry %lld is %d; expected an index below the "
+                            "dimension size %d", what, (long long)j, (int)idx[j], (int)size);
+            if (j > seg[p] && idx[j] <= idx[j - 1])
+                return fail(L, "%s: array_indices entry %lld (%d) does not exceed the previous "
+                            "one (%d) of its segment; expected strictly increasing indices",
+                            what, (long long)j, (int)idx[j], (int)idx[j - 1]);
+        }
+    lv->segments = seg;
+    lv->indices = idx;
+    lv->positions = n;
+    return true;
+}
+
+/* Reads and verifies Tensor.sparsity for a tensor of shape t->shape (the dense shape). */
+static bool read_sparsity(loader *L, const fb_table *st, lt_model_tensor *t, const char *what) {
+    bool err = false;
+    char where[160];
+    lt_sparsity *sp = alloc_or_fail(L, 1, sizeof *sp, what);
+    if (sp == NULL) return false;
+    const int32_t n = t->shape.rank;
+    if (n < 1) return fail(L, "%s: sparse tensor has rank 0; expected rank >= 1", what);
+    /* Bounds every level's position count: at most the product of the expanded sizes
+     * walked so far, itself at most the dense element count. */
+    size_t dense_bytes;
+    if (!lt_shape_bytes(&t->shape, t->type, &dense_bytes))
+        return fail(L, "%s: the dense size of the sparse tensor overflows", what);
+    fb_vec order, bmap, dims;
+    bool has_order = fb_vec_field(st, SPARSITY_TRAVERSAL_ORDER, 4, &order, &err);
+    bool has_bmap = fb_vec_field(st, SPARSITY_BLOCK_MAP, 4, &bmap, &err);
+    bool has_dims = fb_vec_field(st, SPARSITY_DIM_METADATA, 4, &dims, &err);
+    if (err) return fail(L, "%s: sparsity parameters out of bounds", what);
+    const uint32_t k = has_bmap ? bmap.len : 0;
+    if (k > (uint32_t)n)
+        return fail(L, "%s: block_map has %u entries; expected at most the rank %d", what, k,
+                    (int)n);
+    const uint32_t levels = (uint32_t)n + k;
+    if (!has_order || order.len != levels)
+        return fail(L, "%s: traversal_order has %u entries; expected %u (rank %d plus %u block "
+                    "dimensions)", what, has_order ? order.len : 0, levels, (int)n, k);
+    if (!has_dims || dims.len != levels)
+        return fail(L, "%s: dim_metadata has %u entries; expected %u, one per traversal level",
+                    what, has_dims ? dims.len : 0, levels);
+    sp->rank = n;
+    sp->n_blocks = (int32_t)k;
+    sp->n_levels = (int32_t)levels;
+
+    /* traversal_order: the first n entries permute 0..n-1, the last k permute n..n+k-1. */
+    bool seen[LT_MAX_SPARSE_LEVELS] = {false};
+    for (uint32_t l = 0; l < levels; l++) {
+        int32_t d = fb_vec_i32(&order, l);
+        int32_t lo = l < (uint32_t)n ? 0 : n, hi = l < (uint32_t)n ? n : (int32_t)levels;
+        if (d < lo || d >= hi || seen[d])
+            return fail(L, "%s: traversal_order entry %u is %d; expected a permutation of "
+                        "0..%d followed by one of %d..%d", what, l, (int)d, (int)n - 1, (int)n,
+                        (int)levels - 1);
+        seen[d] = true;
+        sp->levels[l].dim = d;
+    }
+    bool blocked[LT_MAX_RANK] = {false};
+    for (uint32_t j = 0; j < k; j++) {
+        int32_t d = fb_vec_i32(&bmap, j);
+        if (d < 0 || d >= n || blocked[d])
+            return fail(L, "%s: block_map entry %u is %d; expected distinct dimensions in "
+                        "0..%d", what, j, (int)d, (int)n - 1);
+        blocked[d] = true;
+        sp->block_map[j] = d;
+    }
+
+    /* Block sizes come from the (DENSE) levels of the block dimensions. */
+    fb_table dm[LT_MAX_SPARSE_LEVELS];
+    for (uint32_t l = 0; l < levels; l++)
+        if (!fb_vec_table(&dims, l, &dm[l]))
+            return fail(L, "%s: dim_metadata %u: table out of bounds", what, l);
+    for (int32_t d = 0; d < n; d++) sp->expanded[d] = t->shape.dims[d];
+    for (uint32_t l = 0; l < levels; l++) {
+        int32_t d = sp->levels[l].dim;
+        if (d < n) continue;
+        int8_t format = fb_i8(&dm[l], DIM_FORMAT, DIM_DENSE, &err);
+        int32_t size = fb_i32(&dm[l], DIM_DENSE_SIZE, 0, &err);
+        if (err) return fail(L, "%s: dim_metadata %u: fields out of bounds", what, l);
+        if (format != DIM_DENSE)
+            return fail(L, "%s: dim_metadata %u (block dimension %d) has format %d; expected "
+                        "DENSE (0)", what, l, (int)(d - n), (int)format);
+        int32_t orig = sp->block_map[d - n];
+        if (size <= 0 || t->shape.dims[orig] % size != 0)
+            return fail(L, "%s: block size %d for dimension %d of size %d; expected a positive "
+                        "divisor", what, (int)size, (int)orig, (int)t->shape.dims[orig]);
+        sp->block_size[d - n] = size;
+        sp->expanded[d] = size;
+        sp->expanded[orig] = t->shape.dims[orig] / size;
+    }
+
+    int64_t positions = 1; /* positions at the level above: one root */
+    for (uint32_t l = 0; l < levels; l++) {
+        lt_sparse_level *lv = &sp->levels[l];
+        snprintf(where, sizeof where, "%s: dim_metadata %u", what, l);
+        int8_t format = fb_i8(&dm[l], DIM_FORMAT, DIM_DENSE, &err);
+        int32_t dense_size = fb_i32(&dm[l], DIM_DENSE_SIZE, 0, &err);
+        if (err) return fail(L, "%s: fields out of bounds", where);
+        lv->size = sp->expanded[lv->dim];
+        if (format == DIM_DENSE) {
+            if (dense_size != lv->size)
+                return fail(L, "%s: DENSE dimension has dense_size %d; expected %d (the size of "
+                            "expanded dimension %d)", where, (int)dense_size, (int)lv->size,
+                            (int)lv->dim);
+            /* positions * size never exceeds the dense element count, checked below. */
+            lv->positions = positions * lv->size;
+        } else if (format == DIM_SPARSE_CSR) {
+            lv->sparse = true;
+            if (!read_csr_level(L, &dm[l], positions, lv->size, where, lv)) return false;
+        } else {
+            return fail(L, "%s: format %d; expected DENSE (0) or SPARSE_CSR (1)", where,
+                        (int)format);
+        }
+        positions = lv->positions;
+    }
+    sp->n_values = positions;
+    t->sparsity = sp;
+    return true;
+}
+
 static bool read_tensor(loader *L, const fb_table *tt, int32_t sg, uint32_t ti,
                         lt_model_tensor *t) {
     bool err = false;
@@ -250,8 +443,15 @@ static bool read_tensor(loader *L, const fb_table *tt, int32_t sg, uint32_t ti,
                     (int)t->signature.rank, (int)t->shape.rank);
 
     fb_table sparsity;
-    if (fb_table_field(tt, TENSOR_SPARSITY, &sparsity, &err) || err)
-        return fail(L, "%s: sparse tensors are not supported yet", what);
+    if (fb_table_field(tt, TENSOR_SPARSITY, &sparsity, &err)) {
+        if (t->is_variable) return fail(L, "%s: a variable tensor cannot be sparse", what);
+        if (lt_type_size(t->type) == 0)
+            return fail(L, "%s: sparse tensor of type %s; expected a type of fixed size", what,
+                        lt_type_name(t->type));
+        if (!read_sparsity(L, &sparsity, t, what)) return false;
+    } else if (err) {
+        return fail(L, "%s: sparsity table out of bounds", what);
+    }
 
     fb_table q;
     if (fb_table_field(tt, TENSOR_QUANTIZATION, &q, &err)) {
@@ -264,9 +464,28 @@ static bool read_tensor(loader *L, const fb_table *tt, int32_t sg, uint32_t ti,
         return fail(L, "%s: buffer index %u out of range (model has %d buffers)", what, buffer,
                     (int)L->n_buffers);
     const lt_buffer_ref *b = L->n_buffers ? &L->buffers[buffer] : NULL;
+    if (t->sparsity != NULL) {
+        /* The buffer holds exactly the stored values; none (all zeros) is legal too. */
+        size_t expected, have = b != NULL ? b->size : 0;
+        if (!lt_mul_size((size_t)t->sparsity->n_values, lt_type_size(t->type), &expected))
+            return fail(L, "%s: sparse values size overflows", what);
+        if (have != expected)
+            return fail(L, "%s: sparse tensor buffer has %zu bytes; expected %zu (%lld stored "
+                        "values of %zu bytes)", what, have, expected,
+                        (long long)t->sparsity->n_values, lt_type_size(t->type));
+        if (expected == 0) {
+            /* Marks the tensor constant (data != NULL) with nothing to read. */
+            t->data = alloc_or_fail(L, 1, 1, what);
+            if (t->data == NULL) return false;
+            t->data_bytes = 0;
+            return true;
+        }
+    }
     if (b != NULL && b->size > 0) {
         size_t expected;
-        if (!lt_shape_bytes(&t->shape, t->type, &expected))
+        if (t->sparsity != NULL) {
+            expected = b->size; /* checked above */
+        } else if (!lt_shape_bytes(&t->shape, t->type, &expected))
             return fail(L, "%s: constant of type %s has no fixed size or its size overflows",
                         what, lt_type_name(t->type));
         if (expected != b->size)

@@ -22,6 +22,7 @@ typedef struct lt_model_tensor {
     const void *data;       /* constant data (16-byte aligned), NULL if not constant */
     size_t data_bytes;
     bool is_variable;
+    const lt_sparsity *sparsity; /* NULL for dense tensors; then data holds stored values */
 } lt_model_tensor;
 
 typedef struct lt_model_op {

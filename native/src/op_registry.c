@@ -56,6 +56,7 @@ const lt_op *lt_find_builtin_op(int code) {
     case LT_OP_QUANTIZE: return &lt_op_quantize;
     case LT_OP_SHAPE: return &lt_op_shape;
     case LT_OP_PACK: return &lt_op_pack;
+    case LT_OP_DENSIFY: return &lt_op_densify;
     default: return NULL;
     }
 }

@@ -25,6 +25,38 @@ typedef struct lt_quant {
     const int64_t *zero_point; /* `count` zero points (owned by the model) */
 } lt_quant;
 
+/* A sparse constant in TensorFlow Lite's format (Tensor.sparsity), decoded and verified at
+ * load. The dense tensor of rank n is seen as n + k "expanded" dimensions: the n original
+ * ones, where original dimension block_map[j] is divided by block_size[j], followed by k
+ * block-internal dimensions of block_size[j] elements. Storage walks these expanded
+ * dimensions level by level in traversal order: a DENSE level visits every index of its
+ * dimension, a SPARSE_CSR level visits indices[segments[p]] .. indices[segments[p + 1] - 1]
+ * for the position p reached at the level above. The k-th value stored is the k-th leaf of
+ * that walk. Everything here is model-owned and checked: segments start at 0, never
+ * decrease, and end at the number of indices; indices within a segment strictly increase and
+ * stay below the dimension's size; the stored values fill the tensor's buffer exactly. */
+#define LT_MAX_SPARSE_LEVELS (2 * LT_MAX_RANK)
+
+typedef struct lt_sparse_level {
+    bool sparse;             /* SPARSE_CSR (else DENSE) */
+    int32_t dim;             /* expanded dimension this level walks (traversal_order) */
+    int32_t size;            /* extent of that dimension */
+    int64_t positions;       /* positions at this level (values, at the last level) */
+    const int32_t *segments; /* sparse: (positions of the level above) + 1 entries */
+    const int32_t *indices;  /* sparse: `positions` entries */
+} lt_sparse_level;
+
+typedef struct lt_sparsity {
+    int32_t rank;                      /* n: rank of the dense tensor */
+    int32_t n_blocks;                  /* k */
+    int32_t n_levels;                  /* n + k */
+    int32_t block_map[LT_MAX_RANK];    /* original dimension blocked by block j */
+    int32_t block_size[LT_MAX_RANK];
+    int32_t expanded[LT_MAX_SPARSE_LEVELS]; /* size of each expanded dimension */
+    lt_sparse_level levels[LT_MAX_SPARSE_LEVELS];
+    int64_t n_values;                  /* stored elements */
+} lt_sparsity;
+
 typedef struct lt_tensor {
     const char *name;
     lt_type type;
@@ -38,6 +70,10 @@ typedef struct lt_tensor {
     bool is_folded;      /* value computed at prepare from constants (constant folding) */
     bool is_variable;
     int32_t index;       /* position in the subgraph's tensor list */
+    /* Sparse constant: data holds only the stored values (bytes = their size); NULL for
+     * dense tensors. Only ops that declare support (DENSIFY, FULLY_CONNECTED weights) may
+     * read such a tensor: the interpreter rejects any other use. */
+    const lt_sparsity *sparsity;
 } lt_tensor;
 
 /* Element size in bytes for the types the runtime stores; 0 for unsupported types. */

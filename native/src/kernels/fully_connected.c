@@ -22,6 +22,7 @@
  *     which chooses how TensorFlow Lite's hybrid kernel quantizes the input on the fly, has
  *     no counterpart then. */
 #include "linear_common.h"
+#include "sparse_walk.h"
 
 enum { FC_INPUT = 0, FC_WEIGHTS = 1, FC_BIAS = 2 };
 
@@ -32,6 +33,19 @@ typedef struct fc_state fc_state;
 typedef void (*fc_fn)(const fc_state *st, const lt_tensor *in, const lt_tensor *weights,
                       const lt_tensor *bias, lt_tensor *out);
 
+/* Sparse weights as the kernel reads them, built once at prepare: for each output unit, its
+ * entries row_ptr[u] .. row_ptr[u + 1] - 1; entry e covers `width` consecutive weights of
+ * that unit starting at input column col[e], with values values[e * width ...]. width is the
+ * block width of 1xB block-sparse weights (TensorFlow Lite's 1x4 / 1x16 encodings) and 1
+ * otherwise (each stored weight its own entry). Stored zeros are kept so that results
+ * (including inf/NaN propagation) equal the dense kernel's on the densified weights. */
+typedef struct fc_sparse {
+    int32_t width;
+    const int32_t *row_ptr;
+    const int32_t *col;
+    const float *values;
+} fc_sparse;
+
 struct fc_state {
     fc_fn fn;
     int64_t rows;   /* rows of x */
@@ -41,6 +55,7 @@ struct fc_state {
     linear_quant q;        /* int8 */
     bool hybrid;           /* float input, int8 weights: run on weights_f32 */
     lt_tensor weights_f32; /* hybrid: the weights dequantized at prepare */
+    fc_sparse sparse;      /* sparse weights (float32, or int8 dequantized at prepare) */
 };
 
 static void fully_connected_f32(const fc_state *st, const lt_tensor *in_t,
@@ -78,6 +93,150 @@ static void fully_connected_i8(const fc_state *st, const lt_tensor *in_t,
             y[o] = (int8_t)lt_requantize_dmul(linear_acc_i32(acc), q->dmult[o],
                                               q->output_zero_point, q->lo, q->hi);
         }
+}
+
+/* Sparse weights: only stored weights are multiplied. Up to FC_SPARSE_TILE rows of x are
+ * processed together so that each entry's column and values, loaded once, serve them all. */
+enum { FC_SPARSE_TILE = 4 };
+
+static void fully_connected_sparse_f32(const fc_state *st, const lt_tensor *in_t,
+                                       const lt_tensor *weights_t, const lt_tensor *bias_t,
+                                       lt_tensor *out_t) {
+    (void)weights_t;
+    const fc_sparse *sp = &st->sparse;
+    const float *bias = bias_t != NULL ? lt_f32(bias_t) : NULL;
+    const int64_t k = st->depth, n = st->units;
+    const float lo = st->act.lo, hi = st->act.hi;
+    const int32_t width = sp->width;
+    for (int64_t r0 = 0; r0 < st->rows; r0 += FC_SPARSE_TILE) {
+        const int64_t tile = st->rows - r0 < FC_SPARSE_TILE ? st->rows - r0 : FC_SPARSE_TILE;
+        const float *x = lt_f32(in_t) + r0 * k;
+        float *y = lt_f32(out_t) + r0 * n;
+        for (int64_t o = 0; o < n; o++) {
+            float acc[FC_SPARSE_TILE] = {0.0f, 0.0f, 0.0f, 0.0f};
+            const int32_t e_end = sp->row_ptr[o + 1];
+            if (width == 1) {
+                for (int32_t e = sp->row_ptr[o]; e < e_end; e++) {
+                    const float w = sp->values[e];
+                    const float *xc = x + sp->col[e];
+                    for (int64_t t = 0; t < tile; t++) acc[t] += xc[t * k] * w;
+                }
+            } else if (width == 4) {
+                for (int32_t e = sp->row_ptr[o]; e < e_end; e++) {
+                    const float *w = sp->values + (int64_t)e * 4;
+                    const float *xc = x + sp->col[e];
+                    for (int64_t t = 0; t < tile; t++) {
+                        const float *xt = xc + t * k;
+                        acc[t] += (xt[0] * w[0] + xt[1] * w[1]) + (xt[2] * w[2] + xt[3] * w[3]);
+                    }
+                }
+            } else {
+                for (int32_t e = sp->row_ptr[o]; e < e_end; e++) {
+                    const float *w = sp->values + (int64_t)e * width;
+                    const float *xc = x + sp->col[e];
+                    for (int64_t t = 0; t < tile; t++)
+                        acc[t] += linear_dot_f32(xc + t * k, w, width);
+                }
+            }
+            for (int64_t t = 0; t < tile; t++) {
+                float v = acc[t];
+                if (bias != NULL) v += bias[o];
+                y[t * n + o] = linear_clamp(v, lo, hi);
+            }
+        }
+        for (int64_t t = 0; t < tile; t++) linear_activation_post(&st->act, y + t * n, n);
+    }
+}
+
+/* Building fc_sparse: two walks over the stored weights, one counting the entries of each
+ * unit, one filling them in. */
+typedef struct fc_sparse_build {
+    int64_t depth;
+    int32_t width;
+    int32_t *row_ptr;  /* counting: entries per unit at [u + 1]; filling: next free entry */
+    int32_t *col;
+    float *values;
+    const void *src;   /* stored weights: float32, or int8 with scale/zero point per unit */
+    const lt_quant *quant;
+    bool fill;
+} fc_sparse_build;
+
+static void fc_sparse_visit(void *user, int64_t value, int64_t dense_offset) {
+    fc_sparse_build *b = user;
+    const int64_t unit = dense_offset / b->depth;
+    /* A 1xB block's values are stored consecutively: its first one opens the entry. */
+    const int64_t j = value % b->width;
+    if (!b->fill) {
+        if (j == 0) b->row_ptr[unit + 1]++;
+        return;
+    }
+    int32_t e = b->row_ptr[unit];
+    if (j == 0) b->col[e] = (int32_t)(dense_offset % b->depth);
+    float w;
+    if (b->quant == NULL) {
+        memcpy(&w, (const uint8_t *)b->src + value * 4, sizeof w);
+    } else {
+        const int64_t c = b->quant->count > 1 ? unit : 0;
+        w = b->quant->scale[c] *
+            (float)((int32_t)((const int8_t *)b->src)[value] - (int32_t)b->quant->zero_point[c]);
+    }
+    b->values[(int64_t)e * b->width + j] = w;
+    if (j == b->width - 1) b->row_ptr[unit] = e + 1;
+}
+
+/* The block width when the weights use 1xB blocks along the input dimension in row-major
+ * traversal, as TensorFlow Lite's sparse FULLY_CONNECTED kernels expect (traversal_order
+ * [0, 1, 2], block_map [1], the block level DENSE); 1 for every other encoding, which is then
+ * read value by value. */
+static int32_t fc_sparse_width(const lt_sparsity *sp) {
+    if (sp->rank == 2 && sp->n_blocks == 1 && sp->block_map[0] == 1 &&
+        sp->levels[0].dim == 0 && sp->levels[1].dim == 1 && sp->levels[2].dim == 2 &&
+        !sp->levels[2].sparse)
+        return sp->block_size[0];
+    return 1;
+}
+
+static lt_status fc_sparse_prepare(lt_context *ctx, lt_node *node, const lt_tensor *weights,
+                                   bool hybrid, fc_state *st) {
+    const lt_sparsity *sp = weights->sparsity;
+    const lt_quant *q = &weights->quant;
+    if (!weights->is_constant)
+        return lt_ctx_error(ctx, node, "sparse weights '%s' are not constant", weights->name);
+    if (hybrid) {
+        if (q->count != 1 && (q->count != st->units || q->dimension != 0))
+            return lt_ctx_error(ctx, node, "int8 weights '%s' have %d scales along dimension "
+                                "%d; expected one scale or %lld along dimension 0",
+                                weights->name, (int)q->count, (int)q->dimension,
+                                (long long)st->units);
+        for (int32_t c = 0; c < q->count; c++)
+            if (!(isfinite(q->scale[c]) && q->scale[c] > 0.0f) ||
+                q->zero_point[c] < INT8_MIN || q->zero_point[c] > INT8_MAX)
+                return lt_ctx_error(ctx, node, "int8 weights '%s' have scale %g and zero point "
+                                    "%lld for channel %d; expected a finite scale > 0 and a "
+                                    "zero point in [-128, 127]", weights->name,
+                                    (double)q->scale[c], (long long)q->zero_point[c], (int)c);
+    }
+    fc_sparse_build b = {.depth = st->depth, .width = fc_sparse_width(sp), .src = weights->data,
+                         .quant = hybrid ? q : NULL};
+    const int64_t entries = sp->n_values / b.width;
+    if (entries > INT32_MAX)
+        return lt_ctx_error(ctx, node, "sparse weights '%s' have %lld stored entries; at most "
+                            "%d are supported", weights->name, (long long)entries, INT32_MAX);
+    b.row_ptr = lt_ctx_alloc(ctx, node, ((size_t)st->units + 1) * sizeof(int32_t));
+    int32_t *row_ptr = lt_ctx_alloc(ctx, node, ((size_t)st->units + 1) * sizeof(int32_t));
+    b.col = lt_ctx_alloc(ctx, node, (entries > 0 ? (size_t)entries : 1) * sizeof(int32_t));
+    b.values = lt_ctx_alloc(ctx, node, (sp->n_values > 0 ? (size_t)sp->n_values : 1) *
+                                           sizeof(float));
+    if (b.row_ptr == NULL || row_ptr == NULL || b.col == NULL || b.values == NULL)
+        return LT_ERROR;
+    lt_sparse_walk(sp, &weights->shape, fc_sparse_visit, &b);
+    for (int64_t u = 0; u < st->units; u++) b.row_ptr[u + 1] += b.row_ptr[u];
+    memcpy(row_ptr, b.row_ptr, ((size_t)st->units + 1) * sizeof(int32_t));
+    b.fill = true;
+    lt_sparse_walk(sp, &weights->shape, fc_sparse_visit, &b); /* advances b.row_ptr */
+    st->sparse = (fc_sparse){b.width, row_ptr, b.col, b.values};
+    st->fn = fully_connected_sparse_f32;
+    return LT_OK;
 }
 
 static lt_status fully_connected_prepare(lt_context *ctx, lt_node *node) {
@@ -170,6 +329,16 @@ static lt_status fully_connected_prepare(lt_context *ctx, lt_node *node) {
     if (st.units > INT32_MAX)
         return lt_ctx_error(ctx, node, "weights '%s' have %lld units; at most %d are supported",
                             weights->name, (long long)st.units, INT32_MAX);
+    if (weights->sparsity != NULL) {
+        if (kind == FC_I8)
+            return lt_ctx_error(ctx, node, "sparse int8 weights '%s' with int8 input are not "
+                                "supported; expected float32 or hybrid (float32 input, int8 "
+                                "weights) sparse weights, or a DENSIFY before this op",
+                                weights->name);
+        if (fc_sparse_prepare(ctx, node, weights, kind == FC_HYBRID, &st) != LT_OK)
+            return LT_ERROR;
+        kind = FC_F32; /* the sparse kernel reads its own float copy of the weights */
+    }
     if (kind == FC_I8 &&
         linear_quant_prepare(ctx, node, in, weights, bias, node->outputs[0], 0,
                              (int32_t)st.units, st.act.act,

@@ -56,5 +56,6 @@ extern const lt_op lt_op_dequantize;         /* dequantize.c */
 extern const lt_op lt_op_quantize;           /* quantize.c */
 extern const lt_op lt_op_shape;              /* shape.c */
 extern const lt_op lt_op_pack;               /* pack.c */
+extern const lt_op lt_op_densify;            /* densify.c */
 
 #endif
