@@ -55,7 +55,8 @@ def build(model_or_path, *, optimize: bool = True) -> Graph:
 
 
 def convert(model_or_path, *, optimize: bool = True, quantize: Optional[str] = None,
-            calibration: Any = None, io_dtype: str = "int8") -> bytes:
+            calibration: Any = None, io_dtype: str = "int8", prune: Optional[float] = None,
+            prune_block: Any = "1x1") -> bytes:
     """Converts a Keras 3 model (a keras.Model, or the path of a `.keras` / `.h5` file) to
     .tflite bytes. `optimize` runs the graph passes (activation fusion, batch-norm folding,
     constant folding, identity removal). `quantize` stores the weights compressed:
@@ -70,8 +71,22 @@ def convert(model_or_path, *, optimize: bool = True, quantize: Optional[str] = N
     `io_dtype` (int8 only): "int8" makes the model's inputs and outputs int8 (read their scale
     and zero point from get_input_details()/get_output_details()); "float" keeps them float32
     with QUANTIZE / DEQUANTIZE ops inside the model.
+    `prune` (0 to 0.95): zero that fraction of each conv / depthwise / fully-connected weight
+    by magnitude (the model itself is not changed), in `prune_block`s ("1x1" element-wise,
+    "1x4": 4 consecutive input channels, "4x1": 4 consecutive output channels), and store
+    the weights in the format's sparse encoding where the file gets smaller (prune=0 only
+    stores sparse what is already zero, e.g. a model from prune.prune_and_finetune).
+    Combines with every `quantize` mode. None: no pruning, weights stored dense.
     Raises ConversionError naming the layer that cannot be converted."""
     from .writer import write
+    block = None
+    if prune is not None:
+        from .prune.magnitude import check_sparsity, parse_block
+        try:
+            prune = check_sparsity(prune)
+            block = parse_block(prune_block)
+        except (TypeError, ValueError) as exc:
+            raise ConversionError(f"prune: {exc}") from exc
     if quantize is not None:
         from .quantize import MODES
         if quantize not in MODES:  # before the (slow) conversion
@@ -89,18 +104,27 @@ def convert(model_or_path, *, optimize: bool = True, quantize: Optional[str] = N
         raise ConversionError(f"calibration= applies to quantize='int8' only, not "
                               f"quantize={quantize!r}")
     graph = build(model_or_path, optimize=optimize)
+    if prune is not None:
+        # Pruned after the passes (the file's own weights, batch norm already folded) and
+        # before quantization (every mode keeps zeros exact); see converter/prune/.
+        from .prune.graph_prune import prune_graph
+        prune_graph(graph, prune, block)
     if quantize is not None:
         from .quantize import quantize_graph
         quantize_graph(graph, quantize, calibration=calibration, io_dtype=io_dtype)
+    if prune is not None:
+        from .prune.sparse_format import store_sparse
+        store_sparse(graph)
     return write(graph)
 
 
 def convert_file(src: PathLike, dst: PathLike, *, optimize: bool = True,
                  quantize: Optional[str] = None, calibration: Any = None,
-                 io_dtype: str = "int8") -> int:
+                 io_dtype: str = "int8", prune: Optional[float] = None,
+                 prune_block: Any = "1x1") -> int:
     """Converts the model file `src` and writes the .tflite file `dst`; returns its size."""
     content = convert(src, optimize=optimize, quantize=quantize, calibration=calibration,
-                      io_dtype=io_dtype)
+                      io_dtype=io_dtype, prune=prune, prune_block=prune_block)
     with open(dst, "wb") as f:
         f.write(content)
     return len(content)

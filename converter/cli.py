@@ -7,6 +7,9 @@
     litert-convert model.keras --quantize int8 --calibration data.npy [--io int8|float] \
         -o model.tflite      full-integer model, calibrated on the samples in data.npy
                              (axis 0; an .npz file holds one array per model input)
+    litert-convert model.keras --prune 0.75 [--prune-block 1x1|1x4|4x1] -o model.tflite
+                             zero 75% of each conv / dense weight by magnitude and store
+                             the weights sparse (combines with --quantize)
 
 Errors print one line `litert-convert: error: ...` and exit with status 1; usage errors exit
 with status 2 (argparse)."""
@@ -46,6 +49,17 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--io", dest="io_dtype", choices=("int8", "float"), default="int8",
                    help="--quantize int8: type of the model's inputs and outputs (default "
                         "int8; float adds QUANTIZE / DEQUANTIZE ops inside the model)")
+    p.add_argument("--prune", type=float, metavar="SPARSITY", default=None,
+                   help="magnitude-prune each conv, depthwise and dense weight to this "
+                        "fraction of zeros (0 to 0.95) and store weights sparse where the "
+                        "file gets smaller; 0 stores already-pruned weights sparse")
+    p.add_argument("--report", action="store_true",
+                   help="print, per layer, weight bytes before and after --quantize / --prune, "
+                        "sparsity, and the error of the layer's output against float32 "
+                        "measured on --calibration data (when given)")
+    p.add_argument("--prune-block", choices=("1x1", "1x4", "4x1"), default="1x1",
+                   help="--prune in blocks: 1x1 element-wise (default), 1x4 four "
+                        "consecutive input channels, 4x1 four consecutive output channels")
     return p
 
 
@@ -85,12 +99,15 @@ def format_info(rows) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = _parser().parse_args(argv)
-    if not args.info and not args.output:
-        _parser().error("give -o OUT.tflite to convert, or --info to inspect the model")
-    if args.quantize == "int8" and args.output and not args.calibration:
+    if not args.info and not args.output and not args.report:
+        _parser().error("give -o OUT.tflite to convert, or --info / --report to inspect the "
+                        "model")
+    if args.quantize == "int8" and (args.output or args.report) and not args.calibration:
         _parser().error("--quantize int8 needs --calibration DATA.npy (representative inputs)")
-    if args.calibration and args.quantize != "int8":
-        _parser().error("--calibration applies to --quantize int8 only")
+    if args.calibration and args.quantize != "int8" and not args.report:
+        _parser().error("--calibration applies to --quantize int8 and --report only")
+    if args.prune is not None and not 0.0 <= args.prune <= 0.95:
+        _parser().error(f"--prune must be in [0, 0.95], not {args.prune}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         from .api import convert, load_model, model_info
@@ -100,12 +117,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             model = load_model(args.model)
             if args.info:
                 print(format_info(model_info(model, optimize=args.optimize)))
+            if args.report:
+                from .report import report_for_cli
+
+                calibration = load_calibration(args.calibration) if args.calibration else None
+                print(report_for_cli(model, args.quantize, calibration, prune=args.prune,
+                                     prune_block=args.prune_block))
             if args.output:
                 start = time.perf_counter()
                 extra = {}
                 if args.quantize == "int8":
                     extra = dict(calibration=load_calibration(args.calibration),
                                  io_dtype=args.io_dtype)
+                if args.prune is not None:
+                    extra.update(prune=args.prune, prune_block=args.prune_block)
                 content = convert(model, optimize=args.optimize, quantize=args.quantize,
                                   **extra)
                 with open(args.output, "wb") as f:

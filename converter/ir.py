@@ -19,6 +19,9 @@ class Tensor:
     data: Optional[np.ndarray] = None          # constant when not None (shape == data.shape)
     signature: Optional[tuple[int, ...]] = None  # -1 marks dynamic dimensions; None: static
     quant: Optional[dict[str, Any]] = None       # scale / zero_point / quantized_dimension
+    # Sparse storage (converter/prune/sparse_format.py): traversal_order / block_map /
+    # dim_metadata; `data` then holds only the stored values (1-D), `shape` the dense shape.
+    sparsity: Optional[dict[str, Any]] = None
 
     @property
     def is_constant(self) -> bool:

@@ -21,6 +21,7 @@ import numpy as np
 import litert_schema as fb
 
 from .ir import Graph, Op, Tensor
+from .op_versions import op_version_of
 from .registry import ConversionError
 
 DESCRIPTION = "litert converter"
@@ -47,43 +48,10 @@ TENSOR_TYPES = {
     np.dtype(np.complex64): fb.TensorType.COMPLEX64,
 }
 
-# Operator-code versions. TensorFlow Lite's interpreter looks kernels up by (op, version) and
-# registers version 1 of every builtin with the full feature set of its float kernel
-# (keep_num_dims, int64 indices, ... are read from the options, not gated by version), so
-# version 1 is written for every float32 op (checked by running every converted test model,
-# and keras.applications models, in ai_edge_litert). Ops over quantized tensors get the
-# version TensorFlow's converter writes for the same tensor types, so that readers which
-# check versions against the features they implement accept them: DEQUANTIZE float16 3 and
-# int8 2, per-channel hybrid CONV_2D 5, DEPTHWISE_CONV_2D 6 and FULLY_CONNECTED 12 were read
-# from its files; the per-tensor hybrid versions (which the converter's quantize modes do not
-# write) follow TensorFlow Lite's op-version rules.
-
-
-def _is_per_channel(t: Optional[Tensor]) -> bool:
-    return bool(t is not None and t.quant and np.atleast_1d(t.quant.get("scale", [])).size > 1)
-
-
-def _is_hybrid(op: Op, position: int) -> bool:
-    """float32 activations with int8 weights at input `position`."""
-    x = op.inputs[0] if op.inputs else None
-    w = op.inputs[position] if len(op.inputs) > position else None
-    return (x is not None and w is not None and np.dtype(x.dtype) == np.float32
-            and np.dtype(w.dtype) == np.int8)
-
-
-def op_version(op: Op) -> int:
-    """The operator-code version to write for `op`."""
-    if op.kind == "DEQUANTIZE" and op.inputs and op.inputs[0] is not None:
-        return {np.dtype(np.float16): 3, np.dtype(np.int8): 2}.get(np.dtype(op.inputs[0].dtype), 1)
-    if op.kind == "CONV_2D" and _is_hybrid(op, 1):
-        return 5 if _is_per_channel(op.inputs[1]) else 2
-    if op.kind == "DEPTHWISE_CONV_2D" and _is_hybrid(op, 1):
-        return 6 if _is_per_channel(op.inputs[1]) else 4
-    if op.kind == "FULLY_CONNECTED" and _is_hybrid(op, 1):
-        if _is_per_channel(op.inputs[1]):
-            return 12
-        return 9 if op.options.get("asymmetric_quantize_inputs") else 3
-    return 1
+# Operator-code versions: converter/op_versions.py gives, per op, the version TensorFlow's
+# converter writes for the same tensor types and options (checked against its files); like
+# TensorFlow's files, each op kind gets one operator code at the highest version any of its
+# operators needs.
 
 
 def tensor_type(dtype) -> int:
@@ -153,9 +121,51 @@ def _quantization(quant: Optional[dict[str, Any]]):
     return q
 
 
+_INDEX_VECTORS = {
+    np.dtype(np.uint8): (fb.SparseIndexVector.Uint8Vector, fb.Uint8VectorT),
+    np.dtype(np.uint16): (fb.SparseIndexVector.Uint16Vector, fb.Uint16VectorT),
+    np.dtype(np.int32): (fb.SparseIndexVector.Int32Vector, fb.Int32VectorT),
+}
+
+
+def _index_vector(name: str, arr) -> tuple[int, Any]:
+    arr = np.asarray(arr)
+    if arr.dtype not in _INDEX_VECTORS:
+        raise ConversionError(f"sparse tensor {name!r}: index array of dtype {arr.dtype}; "
+                              "expected uint8, uint16 or int32")
+    kind, cls = _INDEX_VECTORS[arr.dtype]
+    vec = cls()
+    vec.values = arr.tolist()
+    return kind, vec
+
+
+def _sparsity(t: Tensor):
+    """SparsityParametersT for a tensor stored sparse (see converter/prune/sparse_format.py)."""
+    if t.sparsity is None:
+        return None
+    sp = fb.SparsityParametersT()
+    sp.traversalOrder = [int(v) for v in t.sparsity["traversal_order"]]
+    sp.blockMap = [int(v) for v in t.sparsity.get("block_map", [])]
+    sp.dimMetadata = []
+    for m in t.sparsity["dim_metadata"]:
+        dm = fb.DimensionMetadataT()
+        dm.format = int(m["format"])
+        if dm.format == fb.DimensionType.DENSE:
+            dm.denseSize = int(m["dense_size"])
+        else:
+            dm.arraySegmentsType, dm.arraySegments = _index_vector(t.name, m["array_segments"])
+            dm.arrayIndicesType, dm.arrayIndices = _index_vector(t.name, m["array_indices"])
+        sp.dimMetadata.append(dm)
+    return sp
+
+
 def _payload(t: Tensor) -> bytes:
     arr = np.asarray(t.data)
-    if tuple(arr.shape) != tuple(t.shape):
+    if t.sparsity is not None:     # only the stored values, in the sparsity's traversal order
+        if arr.ndim != 1:
+            raise ConversionError(f"sparse constant {t.name!r}: values must be 1-D, not "
+                                  f"shape {list(arr.shape)}")
+    elif tuple(arr.shape) != tuple(t.shape):
         raise ConversionError(f"constant {t.name!r}: data shape {list(arr.shape)} differs from "
                               f"tensor shape {list(t.shape)}")
     arr = arr.astype(np.dtype(t.dtype).newbyteorder("<"), copy=False)
@@ -179,6 +189,7 @@ def to_model(graph: Graph) -> "fb.ModelT":
         if t.signature is not None:
             tt.shapeSignature = [int(d) for d in t.signature]
         tt.quantization = _quantization(t.quant)
+        tt.sparsity = _sparsity(t)
         if t.is_constant:
             raw = _payload(t)
             if raw:
@@ -190,27 +201,31 @@ def to_model(graph: Graph) -> "fb.ModelT":
                 tt.buffer = buffer_of_payload[raw]
         tensor_tables.append(tt)
 
-    opcodes: list = []
-    opcode_index: dict[tuple[int, int], int] = {}
-    operators = []
+    codes = []
     for op in graph.ops:
         code = getattr(fb.BuiltinOperator, op.kind, None)
         if not isinstance(code, int):
             raise ConversionError(f"op {op.kind!r} (layer {op.layer!r}) is not a TensorFlow Lite "
                                   "builtin operator")
-        version = op_version(op)
-        key = (code, version)
-        if key not in opcode_index:
+        codes.append(code)
+    versions: dict[int, int] = {}
+    for code, op in zip(codes, graph.ops):
+        versions[code] = max(versions.get(code, 1), op_version_of(op))
+    opcodes: list = []
+    opcode_index: dict[int, int] = {}
+    operators = []
+    for code, op in zip(codes, graph.ops):
+        if code not in opcode_index:
             oc = fb.OperatorCodeT()
             # Readers predating builtin_code only see the byte-wide field; 127 sends them on.
             oc.deprecatedBuiltinCode = min(
                 code, fb.BuiltinOperator.PLACEHOLDER_FOR_GREATER_OP_CODES)
             oc.builtinCode = code
-            oc.version = version
-            opcode_index[key] = len(opcodes)
+            oc.version = versions[code]
+            opcode_index[code] = len(opcodes)
             opcodes.append(oc)
         o = fb.OperatorT()
-        o.opcodeIndex = opcode_index[key]
+        o.opcodeIndex = opcode_index[code]
         o.inputs = [-1 if t is None else index[id(t)] for t in op.inputs]
         o.outputs = [index[id(t)] for t in op.outputs]
         if op.options_table is not None:

@@ -121,3 +121,24 @@ def test_program_exit_status_and_stderr(saved_model, tmp_path):
                           "-o", str(out)], cwd=REPO, capture_output=True, text=True, timeout=300)
     assert bad.returncode == 1
     assert bad.stderr.strip().splitlines()[-1].startswith("litert-convert: error: ")
+
+
+def test_report_lists_layers_bytes_and_errors(saved_model, tmp_path, capsys):
+    path, _ = saved_model
+    data = tmp_path / "calib.npy"
+    np.save(data, np.random.default_rng(3).standard_normal((32, 6)).astype(np.float32))
+    assert main([str(path), "--report", "--quantize", "int8", "--calibration", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "hidden" in out and "probs" in out, out
+    # The hidden layer's 60 float32 weights and 10 biases (280 bytes) become 60 int8 weights
+    # and 10 int32 biases (100 bytes).
+    hidden = next(line for line in out.splitlines() if line.split()[:1] == ["hidden"])
+    assert hidden.split()[2:4] == ["280", "100"], hidden
+
+
+def test_report_with_pruning_shows_sparsity(saved_model, capsys):
+    path, _ = saved_model
+    assert main([str(path), "--report", "--prune", "0.5"]) == 0
+    out = capsys.readouterr().out
+    hidden = next(line for line in out.splitlines() if line.split()[:1] == ["hidden"])
+    assert "50.0%" in hidden, out
