@@ -51,7 +51,8 @@ const char *lt_version(void) { return "0.1.0"; }
  * dense array must never see one: only these inputs are declared to understand sparsity. */
 static bool sparse_input_allowed(int32_t builtin_code, int32_t input) {
     return (builtin_code == LT_OP_DENSIFY && input == 0) ||
-           (builtin_code == LT_OP_FULLY_CONNECTED && input == 1);
+           (builtin_code == LT_OP_FULLY_CONNECTED && input == 1) ||
+           (builtin_code == LT_OP_CONV_2D && input == 1); /* 1x1 only: conv.c checks */
 }
 
 /* Checks the dataflow of the subgraph: every input of a node is a constant, a variable, a
@@ -94,8 +95,8 @@ static bool check_dataflow(lt_interpreter *it) {
             if (ten->sparsity != NULL && !sparse_input_allowed(op->builtin_code, k))
                 return lt_ctx_errorf(&it->ctx,
                                      "node %d (%s) input %d reads sparse tensor %d '%s'; only "
-                                     "DENSIFY (input 0) and FULLY_CONNECTED (weights) read "
-                                     "sparse tensors", (int)n,
+                                     "DENSIFY (input 0), FULLY_CONNECTED (weights) and "
+                                     "CONV_2D (filter) read sparse tensors", (int)n,
                                      lt_builtin_op_name(op->builtin_code), (int)k, (int)t,
                                      ten->name) == LT_OK;
             it->last_use[t] = n;

@@ -26,11 +26,31 @@
  *     at prepare (lt_requantize): TensorFlow Lite's reference kernels (ConvPerChannel,
  *     DepthwiseConvPerChannel) bit for bit;
  *   hybrid, float32 input and output with int8 filter: the filter is dequantized at prepare
- *     and the float kernel runs (linear_hybrid_weights). */
+ *     and the float kernel runs (linear_hybrid_weights).
+ *
+ * Sparse filter (Tensor.sparsity, CONV_2D only): a 1x1 convolution with stride 1 and one
+ * group is a FULLY_CONNECTED over the pixels (rows = batch * height * width, depth = input
+ * channels, units = output channels), so float32 input with a sparse float32 filter runs the
+ * same row-compressed kernel as sparse FULLY_CONNECTED: only stored weights are multiplied,
+ * and the time falls as sparsity rises. Any other sparse filter (larger window, strides,
+ * groups, int8 or hybrid) is rejected at prepare with a pointer to DENSIFY. */
 #include "conv_common.h"
 #include "linear_common.h"
+#include "sparse_walk.h"
 
 enum { CONV_INPUT = 0, CONV_FILTER = 1, CONV_BIAS = 2 };
+
+/* A sparse 1x1 filter as the kernel reads it, built once at prepare: output channel o owns
+ * entries row_ptr[o] .. row_ptr[o + 1] - 1; entry e covers `width` consecutive input
+ * channels starting at col[e] (width = B for 1xB blocks along the input channels, else 1),
+ * with values values[e * width ...]. Stored zeros are kept, so inf/NaN propagate as in the
+ * dense kernel on the densified filter. */
+typedef struct conv_sparse {
+    int32_t width;
+    const int32_t *row_ptr;
+    const int32_t *col;
+    const float *values;
+} conv_sparse;
 
 typedef struct conv_state conv_state;
 typedef void (*conv_fn)(const conv_state *st, const lt_tensor *in, const lt_tensor *filter,
@@ -47,6 +67,7 @@ struct conv_state {
     linear_quant q;            /* int8 kernels */
     bool hybrid;               /* float input, int8 filter: run on filter_f32 */
     lt_tensor filter_f32;      /* hybrid: the filter dequantized at prepare */
+    conv_sparse sparse;        /* sparse 1x1 filter (CONV_2D) */
 };
 
 /* ---- float32 kernels --------------------------------------------------------------------- */
@@ -156,6 +177,61 @@ static void depthwise_conv2d_f32(const conv_state *st, const lt_tensor *in_t,
                 y += out_c;
             }
         }
+    }
+}
+
+/* Sparse 1x1 filter: the pixels are rows of in_c values and the output rows of out_c
+ * values, as in FULLY_CONNECTED. CONV_SPARSE_TILE pixels are processed together: the tile is
+ * first transposed into the node's scratch (channel-major, CONV_SPARSE_TILE values per
+ * channel, lanes past the last pixel zero), so that each stored weight, loaded once, updates
+ * all the tile's sums with one contiguous multiply-add the compiler vectorizes. */
+enum { CONV_SPARSE_TILE = 8 };
+
+static void conv2d_sparse_1x1_f32(const conv_state *st, const lt_tensor *in_t,
+                                  const lt_tensor *filter_t, const lt_tensor *bias_t,
+                                  lt_tensor *out_t, void *scratch) {
+    (void)filter_t; /* read through st->sparse */
+    float *xt = scratch; /* [in_c][CONV_SPARSE_TILE] */
+    const conv_sparse *sp = &st->sparse;
+    const conv_geometry *g = &st->g;
+    const float *bias = bias_t != NULL ? lt_f32(bias_t) : NULL;
+    const int64_t k = g->in_c, n = g->out_c;
+    const int64_t pixels = (int64_t)g->batch * g->out_h * g->out_w;
+    const float lo = st->act.lo, hi = st->act.hi;
+    const int32_t width = sp->width;
+    for (int64_t p0 = 0; p0 < pixels; p0 += CONV_SPARSE_TILE) {
+        const int64_t tile = pixels - p0 < CONV_SPARSE_TILE ? pixels - p0 : CONV_SPARSE_TILE;
+        const float *x = lt_f32(in_t) + p0 * k;
+        float *y = lt_f32(out_t) + p0 * n;
+        for (int64_t c = 0; c < k; c++) {
+            float *lane = xt + c * CONV_SPARSE_TILE;
+            for (int64_t t = 0; t < tile; t++) lane[t] = x[t * k + c];
+            for (int64_t t = tile; t < CONV_SPARSE_TILE; t++) lane[t] = 0.0f;
+        }
+        for (int64_t o = 0; o < n; o++) {
+            float acc[CONV_SPARSE_TILE] = {0.0f};
+            const int32_t e_end = sp->row_ptr[o + 1];
+            if (width == 1) {
+                for (int32_t e = sp->row_ptr[o]; e < e_end; e++) {
+                    const float w = sp->values[e];
+                    const float *xc = xt + (int64_t)sp->col[e] * CONV_SPARSE_TILE;
+                    for (int t = 0; t < CONV_SPARSE_TILE; t++) acc[t] += xc[t] * w;
+                }
+            } else {
+                for (int32_t e = sp->row_ptr[o]; e < e_end; e++) {
+                    const float *w = sp->values + (int64_t)e * width;
+                    const float *xc = xt + (int64_t)sp->col[e] * CONV_SPARSE_TILE;
+                    for (int32_t j = 0; j < width; j++, xc += CONV_SPARSE_TILE)
+                        for (int t = 0; t < CONV_SPARSE_TILE; t++) acc[t] += xc[t] * w[j];
+                }
+            }
+            for (int64_t t = 0; t < tile; t++) {
+                float v = acc[t];
+                if (bias != NULL) v += bias[o];
+                y[t * n + o] = linear_clamp(v, lo, hi);
+            }
+        }
+        for (int64_t t = 0; t < tile; t++) linear_activation_post(&st->act, y + t * n, n);
     }
 }
 
@@ -373,6 +449,105 @@ static lt_status conv_finish(lt_context *ctx, lt_node *node, const conv_state *t
     return LT_OK;
 }
 
+/* ---- sparse filter ----------------------------------------------------------------------- */
+
+/* Building conv_sparse: two walks over the stored filter, one counting the entries of each
+ * output channel, one filling them in. In a [out_c, 1, 1, in_c] filter the dense offset of
+ * (o, c) is o * in_c + c. */
+typedef struct conv_sparse_build {
+    int64_t depth;     /* in_c */
+    int32_t width;
+    int32_t *row_ptr;  /* counting: entries per channel at [o + 1]; filling: next free entry */
+    int32_t *col;
+    float *values;
+    const void *src;   /* the stored float32 values */
+    bool fill;
+} conv_sparse_build;
+
+static void conv_sparse_visit(void *user, int64_t value, int64_t dense_offset) {
+    conv_sparse_build *b = user;
+    const int64_t o = dense_offset / b->depth;
+    /* A 1xB block's values are stored consecutively: its first one opens the entry. */
+    const int64_t j = value % b->width;
+    if (!b->fill) {
+        if (j == 0) b->row_ptr[o + 1]++;
+        return;
+    }
+    const int32_t e = b->row_ptr[o];
+    if (j == 0) b->col[e] = (int32_t)(dense_offset % b->depth);
+    float w;
+    memcpy(&w, (const uint8_t *)b->src + value * (int64_t)sizeof w, sizeof w);
+    b->values[(int64_t)e * b->width + j] = w;
+    if (j == b->width - 1) b->row_ptr[o] = e + 1;
+}
+
+/* B when the filter is stored in 1xB blocks along the input channels in row-major traversal
+ * (traversal_order [0, 1, 2, 3, 4], block_map [3], the block level DENSE); 1 for every other
+ * encoding, which is then read value by value. */
+static int32_t conv_sparse_width(const lt_sparsity *sp) {
+    if (sp->rank != 4 || sp->n_blocks != 1 || sp->block_map[0] != 3 ||
+        sp->levels[4].sparse)
+        return 1;
+    for (int32_t l = 0; l < 5; l++)
+        if (sp->levels[l].dim != l) return 1;
+    return sp->block_size[0];
+}
+
+/* Checks that the sparse filter is one the 1x1 kernel reads, and builds its row-compressed
+ * copy. */
+static lt_status conv2d_sparse_prepare(lt_context *ctx, lt_node *node, conv_state *st,
+                                       conv_kind kind) {
+    const lt_tensor *filter = node->inputs[CONV_FILTER];
+    const lt_sparsity *sp = filter->sparsity;
+    const conv_geometry *g = &st->g;
+    char fbuf[96];
+    if (kind != CONV_KIND_F32)
+        return lt_ctx_error(ctx, node, "CONV_2D with sparse filter '%s' of type %s and input "
+                            "type %s is not supported; expected float32 input and filter "
+                            "(add a DENSIFY before CONV_2D for other types)", filter->name,
+                            lt_type_name(filter->type),
+                            lt_type_name(node->inputs[CONV_INPUT]->type));
+    if (g->k_h != 1 || g->k_w != 1 || g->stride_h != 1 || g->stride_w != 1 ||
+        st->filter_c != g->in_c)
+        return lt_ctx_error(ctx, node, "CONV_2D reads a sparse filter '%s' directly only for "
+                            "a 1x1 window, stride 1 and one group; got filter %s, stride %d x "
+                            "%d, %d group(s) (add a DENSIFY before CONV_2D for this filter)",
+                            filter->name, lt_shape_str(&filter->shape, fbuf, sizeof fbuf),
+                            (int)g->stride_h, (int)g->stride_w, (int)(g->in_c / st->filter_c));
+    if (!filter->is_constant)
+        return lt_ctx_error(ctx, node, "sparse filter '%s' is not constant", filter->name);
+    /* 1x1 window, stride 1: output pixel (y, x) reads input pixel (y, x) whatever the
+     * padding or dilation, so the pixels line up one to one. */
+    if (g->out_h != g->in_h || g->out_w != g->in_w)
+        return lt_ctx_error(ctx, node, "internal: 1x1 conv output %d x %d differs from input "
+                            "%d x %d", (int)g->out_h, (int)g->out_w, (int)g->in_h,
+                            (int)g->in_w);
+    conv_sparse_build b = {.depth = g->in_c, .width = conv_sparse_width(sp), .src = filter->data};
+    const int64_t entries = sp->n_values / b.width;
+    if (sp->n_values > INT32_MAX)
+        return lt_ctx_error(ctx, node, "sparse filter '%s' has %lld stored values; at most %d "
+                            "are supported", filter->name, (long long)sp->n_values, INT32_MAX);
+    const size_t rows = (size_t)g->out_c + 1;
+    b.row_ptr = lt_ctx_alloc(ctx, node, rows * sizeof(int32_t));
+    int32_t *row_ptr = lt_ctx_alloc(ctx, node, rows * sizeof(int32_t));
+    b.col = lt_ctx_alloc(ctx, node, (entries > 0 ? (size_t)entries : 1) * sizeof(int32_t));
+    b.values = lt_ctx_alloc(ctx, node, (sp->n_values > 0 ? (size_t)sp->n_values : 1) *
+                                           sizeof(float));
+    if (b.row_ptr == NULL || row_ptr == NULL || b.col == NULL || b.values == NULL)
+        return LT_ERROR;
+    memset(b.row_ptr, 0, rows * sizeof(int32_t));
+    lt_sparse_walk(sp, &filter->shape, conv_sparse_visit, &b);
+    for (int64_t o = 0; o < g->out_c; o++) b.row_ptr[o + 1] += b.row_ptr[o];
+    memcpy(row_ptr, b.row_ptr, rows * sizeof(int32_t));
+    b.fill = true;
+    lt_sparse_walk(sp, &filter->shape, conv_sparse_visit, &b); /* advances b.row_ptr */
+    st->sparse = (conv_sparse){b.width, row_ptr, b.col, b.values};
+    st->fn = conv2d_sparse_1x1_f32;
+    /* The transposed pixel tile; in_c <= INT32_MAX, so this cannot overflow a 64-bit size. */
+    node->scratch_bytes = (size_t)g->in_c * CONV_SPARSE_TILE * sizeof(float);
+    return LT_OK;
+}
+
 static lt_status conv2d_prepare(lt_context *ctx, lt_node *node) {
     conv_state st = {0};
     conv_kind kind = CONV_KIND_F32;
@@ -410,9 +585,13 @@ static lt_status conv2d_prepare(lt_context *ctx, lt_node *node) {
     st.out_per_group = st.g.out_c / groups;
     if (st.out_per_group == 0) st.out_per_group = 1; /* no output channels: never divided */
     if (conv_check_bias(ctx, node, st.g.out_c) != LT_OK ||
-        conv_geometry_spatial(ctx, node, padding, &st.g, "filter") != LT_OK ||
-        conv_prepare_kernel(ctx, node, &st, kind, 0, conv2d_f32, conv2d_i8) != LT_OK)
+        conv_geometry_spatial(ctx, node, padding, &st.g, "filter") != LT_OK)
         return LT_ERROR;
+    if (node->inputs[CONV_FILTER]->sparsity != NULL) {
+        if (conv2d_sparse_prepare(ctx, node, &st, kind) != LT_OK) return LT_ERROR;
+    } else if (conv_prepare_kernel(ctx, node, &st, kind, 0, conv2d_f32, conv2d_i8) != LT_OK) {
+        return LT_ERROR;
+    }
     return conv_finish(ctx, node, &st);
 }
 
