@@ -1,4 +1,5 @@
-/* BATCH_MATMUL: out[..., i, j] = sum_k x[..., i, k] * y[..., k, j] (reference kernel, float32).
+/* BATCH_MATMUL: out[..., i, j] = sum_k x[..., i, k] * y[..., k, j] (reference kernels,
+ * float32 and int8).
  *
  * adj_x / adj_y transpose the last two dimensions of x / y before the product (x is then
  * stored [..., K, M], y [..., N, K]). The dimensions before the last two are batch
@@ -7,7 +8,21 @@
  * rank: broadcast batch dimensions, then [M, N].
  * asymmetric_quantize_inputs concerns hybrid (int8) kernels only and is ignored for float.
  *
- * Loop order follows y's layout so the innermost loop runs along contiguous memory:
+ * Types:
+ *   float32: the reference kernel below;
+ *   int8 x, y and output, each quantized per tensor (any zero points in [-128, 127]: y is an
+ *     activation here, not symmetric weights): int32 accumulation of
+ *     (x - x_zero_point) * (y - y_zero_point) wrapping modulo 2^32 like TensorFlow Lite's
+ *     int32 accumulators, then the output stage of TensorFlow Lite's reference kernel for
+ *     this op: the Q31 multiplier and shift of M = x_scale * y_scale / output_scale with
+ *     double rounding (lt_requantize), plus the output zero point, clamped to [-128, 127]
+ *     (BATCH_MATMUL has no fused activation). Unlike FULLY_CONNECTED's reference, which
+ *     rounds acc * M in double, this is the Q31 rule: measured bit for bit against
+ *     ai_edge_litert's BUILTIN_REF, with which its default kernels agree (see
+ *     tests/test_kernels_int8_batch_matmul.py). M is fixed at prepare; invoke is
+ *     integer-only.
+ *
+ * Float loop order follows y's layout so the innermost loop runs along contiguous memory:
  * y as stored [K, N]: each output row accumulates rows of y scaled by x's entries (axpy);
  * y stored transposed [N, K]: each output is a dot product of a row of x with a row of y. */
 #include "linear_common.h"
@@ -16,10 +31,18 @@ enum { BMM_X = 0, BMM_Y = 1 };
 enum { BMM_OPT_ADJ_X = 0, BMM_OPT_ADJ_Y = 1 }; /* BatchMatMulOptions field ids */
 
 typedef struct bmm_state bmm_state;
-typedef void (*bmm_fn)(const bmm_state *st, const void *x, const void *y, void *out);
+/* One [M, K] x [K, N] product of the element type's kernel. */
+typedef void (*bmm_matrix_fn)(const bmm_state *st, const void *x, const void *y, void *out);
+
+/* int8: zero points and the output stage, fixed at prepare. */
+typedef struct bmm_quant {
+    int32_t x_zero_point, y_zero_point, out_zero_point;
+    lt_qmul mult; /* output multiplier x_scale * y_scale / output_scale */
+} bmm_quant;
 
 struct bmm_state {
-    bmm_fn fn;
+    bmm_matrix_fn matrix;
+    size_t elem_size;                    /* bytes per element of x, y and the output */
     int32_t m, k, n;
     bool adj_x, adj_y;
     int32_t batch_rank;                  /* output rank - 2 */
@@ -27,10 +50,13 @@ struct bmm_state {
     int64_t x_stride[LT_MAX_RANK];       /* matrix stride of x per batch dim; 0 = broadcast */
     int64_t y_stride[LT_MAX_RANK];
     int64_t batches;                     /* product of batch_dims */
+    bmm_quant q;                         /* int8 only */
 };
 
 /* One [M, K] x [K, N] product. x's element (i, k) is x[i * xs_i + k * xs_k]. */
-static void matmul_f32(const bmm_state *st, const float *x, const float *y, float *out) {
+static void matmul_f32(const bmm_state *st, const void *x_, const void *y_, void *out_) {
+    const float *x = x_, *y = y_;
+    float *out = out_;
     const int64_t m = st->m, k = st->k, n = st->n;
     const int64_t xs_i = st->adj_x ? 1 : k, xs_k = st->adj_x ? m : 1;
     if (!st->adj_y) {
@@ -54,16 +80,44 @@ static void matmul_f32(const bmm_state *st, const float *x, const float *y, floa
     }
 }
 
-static void batch_matmul_f32(const bmm_state *st, const void *x_, const void *y_, void *out_) {
-    const float *x = x_, *y = y_;
-    float *out = out_;
-    const int64_t x_mat = (int64_t)st->m * st->k, y_mat = (int64_t)st->k * st->n;
-    const int64_t out_mat = (int64_t)st->m * st->n;
+/* One int8 product. Element (i, p) of x is x[i * xs_i + p * xs_k], element (p, j) of y is
+ * y[p * ys_k + j * ys_j]; each output is one dot product over K. TensorFlow Lite's int32
+ * accumulator is kept modulo 2^32 (each term fits int32: |term| <= 255 * 255). */
+static void matmul_i8(const bmm_state *st, const void *x_, const void *y_, void *out_) {
+    const int8_t *x = x_, *y = y_;
+    int8_t *out = out_;
+    const bmm_quant *q = &st->q;
+    const int64_t m = st->m, k = st->k, n = st->n;
+    const int64_t xs_i = st->adj_x ? 1 : k, xs_k = st->adj_x ? m : 1;
+    const int64_t ys_k = st->adj_y ? 1 : n, ys_j = st->adj_y ? k : 1;
+    const int32_t zx = q->x_zero_point, zy = q->y_zero_point;
+    for (int64_t i = 0; i < m; i++) {
+        const int8_t *x_row = x + i * xs_i;
+        for (int64_t j = 0; j < n; j++) {
+            const int8_t *y_col = y + j * ys_j;
+            uint32_t acc = 0;
+            for (int64_t p = 0; p < k; p++)
+                acc += (uint32_t)(((int32_t)x_row[p * xs_k] - zx) *
+                                  ((int32_t)y_col[p * ys_k] - zy));
+            const int32_t total = linear_acc_i32(acc);
+            out[i * n + j] =
+                (int8_t)lt_requantize(total, q->mult, q->out_zero_point, INT8_MIN, INT8_MAX);
+        }
+    }
+}
+
+/* Runs the element type's matrix product over every broadcast batch. */
+static void batch_matmul_run(const bmm_state *st, const void *x_, const void *y_, void *out_) {
+    const uint8_t *x = x_, *y = y_;
+    uint8_t *out = out_;
+    const int64_t es = (int64_t)st->elem_size;
+    const int64_t x_mat = (int64_t)st->m * st->k * es, y_mat = (int64_t)st->k * st->n * es;
+    const int64_t out_mat = (int64_t)st->m * st->n * es;
     int64_t idx[LT_MAX_RANK] = {0};
     int64_t x_off = 0, y_off = 0; /* in matrices */
     for (int64_t b = 0; b < st->batches; b++) {
         /* K = 0 leaves x and y empty (their data may be NULL): nothing is read then. */
-        matmul_f32(st, x_mat > 0 ? x + x_off * x_mat : x, y_mat > 0 ? y + y_off * y_mat : y,
+        st->matrix(st, x_mat > 0 ? x + x_off * x_mat : x, y_mat > 0 ? y + y_off * y_mat : y,
                    out + b * out_mat);
         /* Odometer over the batch dimensions, innermost last. */
         for (int d = st->batch_rank - 1; d >= 0; d--) {
@@ -91,6 +145,23 @@ static void bmm_batch_strides(const lt_shape *s, int out_batch_rank, const int64
     }
 }
 
+/* int8: per-tensor quantization of x, y and the output, and the output multiplier
+ * M = x_scale * y_scale / output_scale computed in double from the float scales, as
+ * TensorFlow Lite's GetQuantizedConvolutionMultipler does. */
+static lt_status bmm_quant_prepare(lt_context *ctx, const lt_node *node, const lt_tensor *x,
+                                   const lt_tensor *y, const lt_tensor *out, bmm_quant *q) {
+    float x_scale, y_scale, out_scale;
+    if (lt_quant_per_tensor(ctx, node, x, "input x", INT8_MIN, INT8_MAX, &x_scale,
+                            &q->x_zero_point) != LT_OK ||
+        lt_quant_per_tensor(ctx, node, y, "input y", INT8_MIN, INT8_MAX, &y_scale,
+                            &q->y_zero_point) != LT_OK ||
+        lt_quant_per_tensor(ctx, node, out, "output", INT8_MIN, INT8_MAX, &out_scale,
+                            &q->out_zero_point) != LT_OK)
+        return LT_ERROR;
+    const double real = (double)x_scale * (double)y_scale / (double)out_scale;
+    return lt_quant_multiplier_checked(ctx, node, real, "output multiplier", &q->mult);
+}
+
 static lt_status batch_matmul_prepare(lt_context *ctx, lt_node *node) {
     bmm_state st = {0};
     if (lt_check_io_count(ctx, node, 2, 2, 1) != LT_OK ||
@@ -104,10 +175,11 @@ static lt_status batch_matmul_prepare(lt_context *ctx, lt_node *node) {
     char xbuf[96], ybuf[96];
 
     switch (x->type) {
-    case LT_FLOAT32: st.fn = batch_matmul_f32; break;
+    case LT_FLOAT32: st.matrix = matmul_f32; st.elem_size = sizeof(float); break;
+    case LT_INT8: st.matrix = matmul_i8; st.elem_size = sizeof(int8_t); break;
     default:
-        return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32", x->name,
-                            lt_type_name(x->type));
+        return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32 or INT8",
+                            x->name, lt_type_name(x->type));
     }
     if (y->type != x->type)
         return lt_ctx_error(ctx, node, "input '%s' has type %s; expected %s like input '%s'",
@@ -115,6 +187,9 @@ static lt_status batch_matmul_prepare(lt_context *ctx, lt_node *node) {
     if (out->type != x->type)
         return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the inputs",
                             out->name, lt_type_name(out->type), lt_type_name(x->type));
+
+    if (x->type == LT_INT8 && bmm_quant_prepare(ctx, node, x, y, out, &st.q) != LT_OK)
+        return LT_ERROR;
 
     st.adj_x = lt_opt_bool(node, BMM_OPT_ADJ_X, false);
     st.adj_y = lt_opt_bool(node, BMM_OPT_ADJ_Y, false);
@@ -168,7 +243,8 @@ static lt_status batch_matmul_prepare(lt_context *ctx, lt_node *node) {
 static lt_status batch_matmul_invoke(lt_context *ctx, lt_node *node) {
     (void)ctx;
     const bmm_state *st = node->state;
-    st->fn(st, node->inputs[BMM_X]->data, node->inputs[BMM_Y]->data, node->outputs[0]->data);
+    batch_matmul_run(st, node->inputs[BMM_X]->data, node->inputs[BMM_Y]->data,
+                     node->outputs[0]->data);
     return LT_OK;
 }
 
