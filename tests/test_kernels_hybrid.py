@@ -1,11 +1,16 @@
 """Hybrid (dynamic-range) FULLY_CONNECTED, CONV_2D and DEPTHWISE_CONV_2D: float32 input and
 output, int8 weights with per-tensor or per-channel scales.
 
-litert dequantizes the weights once at prepare and runs the float kernel, so its result is
-the float computation with weights scale * q: checked tightly against NumPy. TensorFlow
-Lite's hybrid kernels also quantize the input to int8 at every invoke (per batch row,
-symmetric or, with asymmetric_quantize_inputs, asymmetric), which adds up to half an input
-step of error per value: the two agree within HYBRID_TOLERANCE of the output's magnitude."""
+litert follows TensorFlow Lite's hybrid arithmetic as its default kernels (XNNPACK) compute
+it: the input is quantized to int8 asymmetrically at every invoke (per row for
+FULLY_CONNECTED, per batch image for the convolutions), int8 products are accumulated in
+int32 and scaled back. Checked against TensorFlow Lite's default kernels within
+TIGHT_TOLERANCE of the output's magnitude, and against its reference kernels: within
+TIGHT_TOLERANCE (bit for bit for FULLY_CONNECTED) where they quantize asymmetrically too
+(FULLY_CONNECTED with asymmetric_quantize_inputs; convolutions with per-channel scales),
+within HYBRID_TOLERANCE where they quantize symmetrically instead. The float computation
+with dequantized weights (NumPy) is matched within HYBRID_TOLERANCE, the input's
+quantization error."""
 import numpy as np
 import pytest
 
@@ -15,9 +20,11 @@ from tflite_builder import ModelBuilder
 SAME, VALID = 0, 1
 ACT_NONE, ACT_RELU, ACT_RELU6 = 0, 1, 3
 
-# Largest |litert - TensorFlow Lite| over max |output| seen in these tests is 1.3%; the
-# bound leaves room for the input quantization error of other data.
+# Symmetric vs asymmetric input quantization, or none (NumPy): largest difference over max
+# |output| seen is 1.7%; the bound leaves room for the quantization error of other data.
 HYBRID_TOLERANCE = 0.03
+# Same int8 inputs and int32 sums; the float epilogue rounds differently (largest seen 2e-7).
+TIGHT_TOLERANCE = 1e-6
 
 
 def _weights(rng, shape, channel_dim, per_channel):
@@ -34,14 +41,20 @@ def _weights(rng, shape, channel_dim, per_channel):
     return q, quant, deq.astype(np.float32)
 
 
-def _compare(model, x, expected, with_tflite=True):
+def _compare(model, x, expected, ref_tight, with_tflite=True):
+    """ref_tight: whether TensorFlow Lite's reference kernels quantize the input
+    asymmetrically like its default kernels (and litert)."""
     got = run_litert(model, [x])
-    mag = max(np.abs(expected).max(), 1e-6)
-    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-5 * mag)
-    for run in (run_tflite, run_tflite_default) if with_tflite else ():
-        tfl = run(model, [x])
-        assert tfl.shape == got.shape
-        assert np.abs(got - tfl).max() <= HYBRID_TOLERANCE * np.abs(tfl).max()
+    assert got.shape == expected.shape
+    assert np.abs(got - expected).max() <= HYBRID_TOLERANCE * np.abs(expected).max()
+    if not with_tflite:
+        return got
+    tfl_default = run_tflite_default(model, [x])
+    np.testing.assert_allclose(got, tfl_default, rtol=0,
+                               atol=TIGHT_TOLERANCE * np.abs(tfl_default).max())
+    tfl_ref = run_tflite(model, [x])
+    tol = TIGHT_TOLERANCE if ref_tight else HYBRID_TOLERANCE
+    assert np.abs(got - tfl_ref).max() <= tol * np.abs(tfl_ref).max()
     return got
 
 
@@ -61,11 +74,35 @@ def test_hybrid_fully_connected(per_channel, asymmetric, x_shape, units, act):
     b.op("FULLY_CONNECTED", [x, wt, bt], [y], "FullyConnectedOptions",
          dict(fused_activation_function=act, asymmetric_quantize_inputs=asymmetric))
     b.output(y)
-    xs = rng.normal(0, 1, x_shape).astype(np.float32)
+    xs = rng.normal(0.2, 1, x_shape).astype(np.float32)
+    model = b.build()
     expected = xs.astype(np.float64) @ w.T.astype(np.float64) + bias
     expected = {ACT_NONE: expected, ACT_RELU: np.maximum(expected, 0),
                 ACT_RELU6: np.clip(expected, 0, 6)}[act]
-    _compare(b.build(), xs, expected)
+    got = _compare(model, xs, expected, ref_tight=asymmetric)
+    if asymmetric:  # the same arithmetic as the reference kernel, to the bit
+        np.testing.assert_array_equal(got, run_tflite(model, [xs]))
+
+
+def test_hybrid_fully_connected_zero_and_constant_rows():
+    """Rows whose range is empty (all zeros) or one-sided (all positive / all negative), and
+    an input of rank 3 read as rows."""
+    rng = np.random.default_rng(13)
+    units, k = 6, 10
+    q, quant, _ = _weights(rng, (units, k), 0, True)
+    b = ModelBuilder()
+    x = b.input("x", (2, 2, k), np.float32)
+    y = b.tensor("y", (4, units), np.float32)
+    b.op("FULLY_CONNECTED", [x, b.constant("w", q, quant=quant)], [y],
+         "FullyConnectedOptions", {})
+    b.output(y)
+    xs = np.stack([np.zeros(k), np.full(k, 0.5), -np.abs(rng.normal(0, 1, k)),
+                   rng.normal(0, 3, k)]).reshape(2, 2, k).astype(np.float32)
+    model = b.build()
+    got = run_litert(model, [xs])
+    np.testing.assert_array_equal(got[0], np.zeros(units, np.float32))
+    tfl = run_tflite_default(model, [xs])
+    np.testing.assert_allclose(got, tfl, rtol=0, atol=TIGHT_TOLERANCE * np.abs(tfl).max())
 
 
 def _conv_ref(x, w_ohwi, bias, stride, padding):
@@ -101,7 +138,7 @@ def test_hybrid_conv2d(per_channel, stride, padding):
     b.op("CONV_2D", [x, b.constant("w", q, quant=quant), b.constant("b", bias)], [y],
          "Conv2DOptions", dict(padding=padding, stride_h=stride, stride_w=stride))
     b.output(y)
-    _compare(b.build(), xs, expected)
+    _compare(b.build(), xs, expected, ref_tight=per_channel)
 
 
 @pytest.mark.parametrize("per_channel", [True, False])
@@ -125,7 +162,7 @@ def test_hybrid_depthwise_conv2d(per_channel):
                                         depth_multiplier=mult))
     b.output(y)
     # TensorFlow Lite's hybrid depthwise kernel requires per-channel scales.
-    _compare(b.build(), xs, expected, with_tflite=per_channel)
+    _compare(b.build(), xs, expected, ref_tight=True, with_tflite=per_channel)
 
 
 def test_hybrid_weights_must_be_constant():

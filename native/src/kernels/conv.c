@@ -25,8 +25,16 @@
  *     bias, then integer-only requantization with the per-channel Q31 multipliers computed
  *     at prepare (lt_requantize): TensorFlow Lite's reference kernels (ConvPerChannel,
  *     DepthwiseConvPerChannel) bit for bit;
- *   hybrid, float32 input and output with int8 filter: the filter is dequantized at prepare
- *     and the float kernel runs (linear_hybrid_weights).
+ *   hybrid, float32 input and output with int8 filter (zero points 0): TensorFlow Lite's
+ *     hybrid arithmetic as its default kernels (XNNPACK) compute it: each batch image is
+ *     quantized to int8 asymmetrically (linear_quantize_row_asymmetric over all its values),
+ *     the same int32 accumulation as the int8 kernels runs with that zero point (padding
+ *     taps hold it, i.e. real zero, and are skipped), and the output is
+ *     bias + (float)acc * (input_scale * filter_scale[c]): within 2e-7 of the default
+ *     kernels' magnitude. TensorFlow Lite's reference kernels quantize symmetrically when the
+ *     filter has one scale (about 1% apart then); the default is followed. A filter with
+ *     nonzero zero points is dequantized at prepare and the float kernel runs instead
+ *     (linear_hybrid_weights).
  *
  * Sparse filter (Tensor.sparsity, CONV_2D only): a 1x1 convolution with stride 1 and one
  * group is a FULLY_CONNECTED over the pixels (rows = batch * height * width, depth = input
@@ -65,8 +73,9 @@ struct conv_state {
     bool empty;                /* the output has no elements: nothing to compute */
     linear_activation act;
     linear_quant q;            /* int8 kernels */
-    bool hybrid;               /* float input, int8 filter: run on filter_f32 */
+    bool hybrid;               /* float input, int8 filter dequantized: run on filter_f32 */
     lt_tensor filter_f32;      /* hybrid: the filter dequantized at prepare */
+    const float *channel_scale; /* hybrid integer kernels: the filter's scale per channel */
     conv_sparse sparse;        /* sparse 1x1 filter (CONV_2D) */
 };
 
@@ -345,6 +354,146 @@ static void depthwise_conv2d_i8(const conv_state *st, const lt_tensor *in_t,
     }
 }
 
+/* ---- hybrid kernels ---------------------------------------------------------------------- */
+
+/* The hybrid kernels' scratch: out_c int32 accumulators (depthwise), then one quantized
+ * batch image. */
+static size_t conv_hybrid_acc_bytes(const conv_state *st) {
+    return ((size_t)st->g.out_c * sizeof(uint32_t) + 63) / 64 * 64;
+}
+
+/* The loops of conv2d_i8 on a batch image quantized at invoke, with a float epilogue. */
+static void conv2d_hybrid(const conv_state *st, const lt_tensor *in_t,
+                          const lt_tensor *filter_t, const lt_tensor *bias_t, lt_tensor *out_t,
+                          void *scratch) {
+    const conv_geometry *g = &st->g;
+    int8_t *image = (int8_t *)scratch + conv_hybrid_acc_bytes(st);
+    const float *in = lt_f32(in_t);
+    const int8_t *filter = lt_i8(filter_t);
+    const float *bias = bias_t != NULL ? lt_f32(bias_t) : NULL;
+    float *y = lt_f32(out_t);
+    const int64_t in_px = g->in_c, in_row = (int64_t)g->in_w * in_px;
+    const int64_t in_image = in_row * g->in_h;
+    const int64_t f_tap = st->filter_c, f_row = f_tap * g->k_w, f_out = f_row * g->k_h;
+    const bool row_contiguous = g->dilation_w == 1 && st->filter_c == g->in_c;
+    const float lo = st->act.lo, hi = st->act.hi;
+
+    for (int32_t b = 0; b < g->batch; b++) {
+        int32_t zp = 0;
+        const float in_scale =
+            linear_quantize_row_asymmetric(in + b * in_image, in_image, image, &zp);
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
+            int32_t ky0, ky1;
+            conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
+                int32_t kx0, kx1;
+                conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+                const int64_t taps_w = kx1 > kx0 ? kx1 - kx0 : 0;
+                const int32_t ky_end = taps_w > 0 ? ky1 : ky0;
+                for (int32_t o = 0; o < g->out_c; o++) {
+                    const int64_t ch0 = (int64_t)(o / st->out_per_group) * st->filter_c;
+                    const int8_t *w = filter + o * f_out;
+                    uint32_t acc = 0;
+                    for (int32_t ky = ky0; ky < ky_end; ky++) {
+                        const int8_t *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row +
+                                              (x0 + (int64_t)kx0 * g->dilation_w) * in_px + ch0;
+                        const int8_t *w_row = w + ky * f_row + kx0 * f_tap;
+                        if (row_contiguous) {
+                            acc += linear_dot_i8(x_row, zp, w_row, taps_w * f_tap);
+                            continue;
+                        }
+                        for (int64_t t = 0; t < taps_w; t++)
+                            acc += linear_dot_i8(x_row + t * g->dilation_w * in_px, zp,
+                                                 w_row + t * f_tap, f_tap);
+                    }
+                    float v = bias != NULL ? bias[o] : 0.0f;
+                    v += (float)linear_acc_i32(acc) * (in_scale * st->channel_scale[o]);
+                    y[o] = linear_clamp(v, lo, hi);
+                }
+                linear_activation_post(&st->act, y, g->out_c);
+                y += g->out_c;
+            }
+        }
+    }
+}
+
+/* The loops of depthwise_conv2d_i8 on a batch image quantized at invoke, with a float
+ * epilogue. */
+static void depthwise_conv2d_hybrid(const conv_state *st, const lt_tensor *in_t,
+                                    const lt_tensor *filter_t, const lt_tensor *bias_t,
+                                    lt_tensor *out_t, void *scratch) {
+    uint32_t *acc = scratch;
+    int8_t *image = (int8_t *)scratch + conv_hybrid_acc_bytes(st);
+    const conv_geometry *g = &st->g;
+    const float *in = lt_f32(in_t);
+    const int8_t *filter = lt_i8(filter_t);
+    const float *bias = bias_t != NULL ? lt_f32(bias_t) : NULL;
+    float *y = lt_f32(out_t);
+    const int32_t m_count = st->depth_multiplier, in_c = g->in_c, out_c = g->out_c;
+    const int64_t in_row = (int64_t)g->in_w * in_c, in_image = in_row * g->in_h;
+    const float lo = st->act.lo, hi = st->act.hi;
+
+    for (int32_t b = 0; b < g->batch; b++) {
+        int32_t zp = 0;
+        const float in_scale =
+            linear_quantize_row_asymmetric(in + b * in_image, in_image, image, &zp);
+        for (int32_t oy = 0; oy < g->out_h; oy++) {
+            const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
+            int32_t ky0, ky1;
+            conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+            for (int32_t ox = 0; ox < g->out_w; ox++) {
+                const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
+                int32_t kx0, kx1;
+                conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+                for (int32_t c = 0; c < out_c; c++) acc[c] = 0;
+                for (int32_t ky = ky0; ky < ky1; ky++) {
+                    const int8_t *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row;
+                    const int8_t *w_row = filter + (int64_t)ky * g->k_w * out_c;
+                    for (int32_t kx = kx0; kx < kx1; kx++) {
+                        const int8_t *x = x_row + (x0 + (int64_t)kx * g->dilation_w) * in_c;
+                        const int8_t *w = w_row + (int64_t)kx * out_c;
+                        for (int32_t c = 0; c < in_c; c++) {
+                            const int32_t xv = (int32_t)x[c] - zp;
+                            uint32_t *ac = acc + (int64_t)c * m_count;
+                            const int8_t *wc = w + (int64_t)c * m_count;
+                            for (int32_t m = 0; m < m_count; m++) ac[m] += (uint32_t)(xv * wc[m]);
+                        }
+                    }
+                }
+                for (int32_t c = 0; c < out_c; c++) {
+                    float v = bias != NULL ? bias[c] : 0.0f;
+                    v += (float)linear_acc_i32(acc[c]) * (in_scale * st->channel_scale[c]);
+                    y[c] = linear_clamp(v, lo, hi);
+                }
+                linear_activation_post(&st->act, y, out_c);
+                y += out_c;
+            }
+        }
+    }
+}
+
+/* Sets up the hybrid integer kernel `fn` (the filter checked by linear_hybrid_check, its zero
+ * points all 0): per-channel scales and the scratch. */
+static lt_status conv_prepare_hybrid_int(lt_context *ctx, lt_node *node, conv_state *st,
+                                         conv_fn fn) {
+    const lt_quant *wq = &node->inputs[CONV_FILTER]->quant;
+    const size_t out_c = st->g.out_c > 0 ? (size_t)st->g.out_c : 1;
+    float *scale = lt_ctx_alloc(ctx, node, out_c * sizeof(float));
+    if (scale == NULL) return LT_ERROR;
+    for (int32_t c = 0; c < st->g.out_c; c++) scale[c] = wq->scale[wq->count > 1 ? c : 0];
+    /* image bytes: batch image elements of an int32-indexed shape, checked by the tensor */
+    const int64_t image = (int64_t)st->g.in_h * st->g.in_w * st->g.in_c;
+    if (image < 0 || (uint64_t)image > SIZE_MAX - conv_hybrid_acc_bytes(st))
+        return lt_ctx_error(ctx, node, "input image of %lld values is too large for the "
+                            "hybrid kernel's scratch", (long long)image);
+    st->channel_scale = scale;
+    st->fn = fn;
+    node->scratch_bytes = conv_hybrid_acc_bytes(st) + (size_t)image;
+    return LT_OK;
+}
+
 /* ---- prepare ----------------------------------------------------------------------------- */
 
 /* Which kernel family the tensor types select. */
@@ -390,19 +539,25 @@ static lt_status conv_check_types(lt_context *ctx, const lt_node *node, conv_kin
 }
 
 /* Picks the kernel of `kind` and does its one-time work: quantization parameters for int8,
- * the dequantized filter for hybrid. `channel_dim` is the filter's output-channel axis. */
+ * the hybrid kernel's scales and scratch, or the dequantized filter for hybrid with nonzero
+ * filter zero points. `channel_dim` is the filter's output-channel axis. */
 static lt_status conv_prepare_kernel(lt_context *ctx, lt_node *node, conv_state *st,
                                      conv_kind kind, int channel_dim, conv_fn f32_fn,
-                                     conv_fn i8_fn) {
+                                     conv_fn i8_fn, conv_fn hybrid_fn) {
     const lt_tensor *in = node->inputs[CONV_INPUT];
     const lt_tensor *filter = node->inputs[CONV_FILTER];
     const lt_tensor *bias = node->n_inputs > CONV_BIAS ? node->inputs[CONV_BIAS] : NULL;
     switch (kind) {
     case CONV_KIND_F32: st->fn = f32_fn; return LT_OK;
-    case CONV_KIND_HYBRID:
+    case CONV_KIND_HYBRID: {
+        bool zero_points_zero = false;
+        if (linear_hybrid_check(ctx, node, filter, channel_dim, &zero_points_zero) != LT_OK)
+            return LT_ERROR;
+        if (zero_points_zero) return conv_prepare_hybrid_int(ctx, node, st, hybrid_fn);
         st->fn = f32_fn;
         st->hybrid = true;
         return linear_hybrid_weights(ctx, node, filter, channel_dim, &st->filter_f32);
+    }
     case CONV_KIND_I8:
         st->fn = i8_fn;
         return linear_quant_prepare(ctx, node, in, filter, bias, node->outputs[0], channel_dim,
@@ -589,7 +744,8 @@ static lt_status conv2d_prepare(lt_context *ctx, lt_node *node) {
         return LT_ERROR;
     if (node->inputs[CONV_FILTER]->sparsity != NULL) {
         if (conv2d_sparse_prepare(ctx, node, &st, kind) != LT_OK) return LT_ERROR;
-    } else if (conv_prepare_kernel(ctx, node, &st, kind, 0, conv2d_f32, conv2d_i8) != LT_OK) {
+    } else if (conv_prepare_kernel(ctx, node, &st, kind, 0, conv2d_f32, conv2d_i8,
+                                   conv2d_hybrid) != LT_OK) {
         return LT_ERROR;
     }
     return conv_finish(ctx, node, &st);
@@ -633,7 +789,7 @@ static lt_status depthwise_conv2d_prepare(lt_context *ctx, lt_node *node) {
     if (conv_check_bias(ctx, node, st.g.out_c) != LT_OK ||
         conv_geometry_spatial(ctx, node, padding, &st.g, "filter") != LT_OK ||
         conv_prepare_kernel(ctx, node, &st, kind, 3, depthwise_conv2d_f32,
-                            depthwise_conv2d_i8) != LT_OK)
+                            depthwise_conv2d_i8, depthwise_conv2d_hybrid) != LT_OK)
         return LT_ERROR;
     if (kind == CONV_KIND_I8) /* one int32 accumulator per output channel */
         node->scratch_bytes = (size_t)st.g.out_c * sizeof(uint32_t);

@@ -187,15 +187,12 @@ static inline lt_status linear_quant_prepare(lt_context *ctx, const lt_node *nod
 }
 
 /* Hybrid (dynamic-range) ops: float32 input and output, int8 weights with per-tensor or
- * per-channel (along `channel_dim`) scales. The weights are dequantized once at prepare
- * into `out_f32`, a float copy of the weights tensor whose data lives with the plan, and the
- * float kernel runs on it. This differs from TensorFlow Lite's hybrid kernels, which
- * quantize the input to int8 on the fly at every invoke: ours skips that rounding of the
- * input, so the two agree to within the input's quantization error (see the tests for the
- * measured tolerance). */
-static inline lt_status linear_hybrid_weights(lt_context *ctx, const lt_node *node,
-                                              const lt_tensor *weights, int channel_dim,
-                                              lt_tensor *out_f32) {
+ * per-channel (along `channel_dim`) scales. Checks that the weights are constant and their
+ * quantization usable; sets *zero_points_zero when every zero point is 0, which the integer
+ * hybrid kernels (TensorFlow Lite's arithmetic, below) need. */
+static inline lt_status linear_hybrid_check(lt_context *ctx, const lt_node *node,
+                                            const lt_tensor *weights, int channel_dim,
+                                            bool *zero_points_zero) {
     const lt_quant *q = &weights->quant;
     const lt_shape *s = &weights->shape;
     if (!weights->is_constant)
@@ -205,25 +202,46 @@ static inline lt_status linear_hybrid_weights(lt_context *ctx, const lt_node *no
     if (q->count < 1)
         return lt_ctx_error(ctx, node, "int8 weights '%s' have no quantization scale; expected "
                             "per-tensor or per-channel scales", weights->name);
-    int64_t outer = 1, channels = 1, inner = lt_tensor_elements(weights);
     if (q->count > 1) {
         if (q->dimension != channel_dim || s->dims[channel_dim] != q->count)
             return lt_ctx_error(ctx, node, "int8 weights '%s' have %d scales along dimension "
                                 "%d; expected one scale or %d along dimension %d",
                                 weights->name, (int)q->count, (int)q->dimension,
                                 (int)s->dims[channel_dim], channel_dim);
-        channels = q->count;
-        inner = 1;
-        for (int d = 0; d < channel_dim; d++) outer *= s->dims[d];
-        for (int d = channel_dim + 1; d < s->rank; d++) inner *= s->dims[d];
     }
-    for (int64_t c = 0; c < channels; c++)
+    *zero_points_zero = true;
+    for (int64_t c = 0; c < q->count; c++) {
         if (!(isfinite(q->scale[c]) && q->scale[c] > 0.0f) || q->zero_point[c] < INT8_MIN ||
             q->zero_point[c] > INT8_MAX)
             return lt_ctx_error(ctx, node, "int8 weights '%s' have scale %g and zero point "
                                 "%lld for channel %lld; expected a finite scale > 0 and a zero "
                                 "point in [-128, 127]", weights->name, (double)q->scale[c],
                                 (long long)q->zero_point[c], (long long)c);
+        if (q->zero_point[c] != 0) *zero_points_zero = false;
+    }
+    return LT_OK;
+}
+
+/* The dequantize-at-prepare fallback of the hybrid ops (sparse weights, nonzero zero
+ * points): the weights, checked by linear_hybrid_check, are dequantized once into `out_f32`,
+ * a float copy of the weights tensor whose data lives with the plan, and the float kernel
+ * runs on it. This skips TensorFlow Lite's rounding of the input to int8, so the two agree
+ * only to within the input's quantization error (about 1% of the output's magnitude). */
+static inline lt_status linear_hybrid_weights(lt_context *ctx, const lt_node *node,
+                                              const lt_tensor *weights, int channel_dim,
+                                              lt_tensor *out_f32) {
+    const lt_quant *q = &weights->quant;
+    const lt_shape *s = &weights->shape;
+    bool zero_points_zero = false;
+    if (linear_hybrid_check(ctx, node, weights, channel_dim, &zero_points_zero) != LT_OK)
+        return LT_ERROR;
+    int64_t outer = 1, channels = 1, inner = lt_tensor_elements(weights);
+    if (q->count > 1) {
+        channels = q->count;
+        inner = 1;
+        for (int d = 0; d < channel_dim; d++) outer *= s->dims[d];
+        for (int d = channel_dim + 1; d < s->rank; d++) inner *= s->dims[d];
+    }
     const int64_t n = outer * channels * inner;
     float *w = lt_ctx_alloc(ctx, node, (n > 0 ? (size_t)n : 1) * sizeof(float));
     if (w == NULL) return LT_ERROR;
@@ -241,6 +259,64 @@ static inline lt_status linear_hybrid_weights(lt_context *ctx, const lt_node *no
     out_f32->bytes = (size_t)n * sizeof(float);
     out_f32->quant = (lt_quant){0};
     return LT_OK;
+}
+
+/* ---- Hybrid arithmetic as TensorFlow Lite computes it --------------------------------------
+ * TensorFlow Lite's hybrid kernels quantize each row of the float input to int8 at every
+ * invoke, accumulate int8 x int8 products in int32 and scale the sum back to float:
+ *   out = bias + (float)acc * (input_scale * weight_scale[c]), all in float32.
+ * The row quantizer below follows its AsymmetricQuantizeFloats, including the float/double
+ * type of each intermediate, so that the int8 rows (and hence the outputs) are the same:
+ * bit for bit with ai_edge_litert's BUILTIN_REF kernels, and within 2e-7 of the outputs'
+ * magnitude with its default (XNNPACK) kernels, whose float epilogue rounds differently.
+ * (TensorFlow Lite's builtin kernels quantize symmetrically unless the op sets
+ * asymmetric_quantize_inputs; its default XNNPACK path ignores that option and always
+ * quantizes asymmetrically, which is what is followed here: see fully_connected.c.) */
+
+/* Asymmetric: the range [min(x, 0), max(x, 0)] maps onto [-128, 127] with a zero point
+ * nudged to an integer (the range's width in float, the rest in double, as TensorFlow Lite
+ * computes them), then
+ * q = round(zero_point + x * (1 / scale)) clamped to [-128, 127]. Returns the scale and
+ * stores the zero point. */
+static inline float linear_quantize_row_asymmetric(const float *x, int64_t n, int8_t *q,
+                                                   int32_t *zero_point) {
+    float lo = n > 0 ? x[0] : 0.0f, hi = lo;
+    for (int64_t i = 1; i < n; i++) {
+        if (x[i] < lo) lo = x[i];
+        if (hi < x[i]) hi = x[i];
+    }
+    const float rmin = fminf(0.0f, lo), rmax = fmaxf(0.0f, hi);
+    if (rmin == rmax) {
+        memset(q, 0, (size_t)n);
+        *zero_point = 0;
+        return 1.0f;
+    }
+    const double qmin = -128.0, qmax = 127.0;
+    const double scale = (double)(rmax - rmin) / (qmax - qmin);
+    const double zp_from_min = qmin - rmin / scale, zp_from_max = qmax - rmax / scale;
+    const double err_min = qmin + fabs(rmin / scale), err_max = qmax + fabs(rmax / scale);
+    const double zp_d = err_min < err_max ? zp_from_min : zp_from_max;
+    int32_t zp;
+    /* written so that NaN (from an infinite input) falls to a bound, never to a conversion */
+    if (!(zp_d > qmin)) zp = -128;
+    else if (zp_d >= qmax) zp = 127;
+    else zp = (int32_t)round(zp_d);
+    const float scale_f = (float)scale;
+    const float inv = (float)(1.0 / (double)scale_f);
+    for (int64_t i = 0; i < n; i++) {
+        const float r = roundf((float)zp + x[i] * inv); /* ties away from zero */
+        q[i] = (int8_t)(r >= 127.0f ? 127 : r > -128.0f ? (int32_t)r : -128); /* NaN: -128 */
+    }
+    *zero_point = zp;
+    return scale_f;
+}
+
+/* sum(x[i] * w[i]) over i < n for int8 operands, accumulated modulo 2^32 and returned as
+ * int32: what TensorFlow Lite's wrapping int32 accumulator gives, without signed overflow. */
+static inline int32_t linear_dot_i8i8(const int8_t *x, const int8_t *w, int64_t n) {
+    uint32_t s = 0;
+    for (int64_t i = 0; i < n; i++) s += (uint32_t)((int32_t)x[i] * (int32_t)w[i]);
+    return (int32_t)s;
 }
 
 #endif
