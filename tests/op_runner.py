@@ -46,3 +46,17 @@ def fused_activation(x, act):
         return np.signbit(x).astype(x.dtype)
     lo, hi = {ACT_RELU: (0, None), ACT_RELU_N1_TO_1: (-1, 1), ACT_RELU6: (0, 6)}[act]
     return np.clip(x, lo, hi).astype(x.dtype)
+
+
+def assert_within_sum_bound(got, ref, mag, n, factor=1.0):
+    """float32 `got` against a float64 reference `ref` of sums of `n` products: the standard
+    summation error bound (n + 2) * 2^-23 * mag + 2^-22 * |ref|, where `mag` is the same
+    computation on absolute values, times `factor` (2 when comparing with another float32
+    implementation)."""
+    assert got.dtype == np.float32
+    assert got.shape == ref.shape, (got.shape, ref.shape)
+    tol = factor * ((n + 2) * 2.0 ** -23 * mag + 2.0 ** -22 * np.abs(ref))
+    err = np.abs(got.astype(np.float64) - ref)
+    worst = np.unravel_index(np.argmax(err - tol), err.shape) if err.size else ()
+    assert np.all(err <= tol), (
+        f"max excess at {worst}: got {got[worst]}, expected {ref[worst]}, tol {tol[worst]}")

@@ -23,7 +23,7 @@ from litert import Interpreter  # noqa: E402
 from litert.converter import ConversionError, convert, convert_file, model_info  # noqa: E402
 from litert.converter import ir, registry  # noqa: E402
 from litert.converter.passes import (  # noqa: E402
-    dead_ops, fold_affine, fold_constants, fuse_activation, remove_identities, run_passes)
+    dead_ops, fold_affine, fold_constants, fuse_activation, run_passes)
 from litert.converter.writer import write  # noqa: E402
 
 RTOL, ATOL = 1e-4, 1e-5

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from litert import Interpreter
-from op_runner import fused_activation as activation, run_interpreter as _run, run_litert, run_tflite
+from op_runner import assert_within_sum_bound as assert_within, fused_activation as activation, run_interpreter as _run, run_litert, run_tflite
 from tflite_builder import ModelBuilder
 
 SAME, VALID = 0, 1
@@ -76,14 +76,6 @@ def conv_ref(x, w, b, stride, dilation, padding, groups=1, depthwise=False):
     return y
 
 
-def assert_within(got, ref, mag, k, factor=1.0):
-    assert got.dtype == np.float32
-    assert got.shape == ref.shape, (got.shape, ref.shape)
-    tol = factor * ((k + 2) * 2.0 ** -23 * mag + 2.0 ** -22 * np.abs(ref))
-    err = np.abs(got.astype(np.float64) - ref)
-    worst = np.unravel_index(np.argmax(err - tol), err.shape)
-    assert np.all(err <= tol), (
-        f"max excess at {worst}: got {got[worst]}, expected {ref[worst]}, tol {tol[worst]}")
 
 
 # ---- model building --------------------------------------------------------------------------

@@ -24,7 +24,7 @@ import numpy as np
 import pytest
 
 from litert import Interpreter
-from op_runner import fused_activation as activation, run_interpreter as _run, run_litert, run_tflite
+from op_runner import assert_within_sum_bound as assert_within, fused_activation as activation, run_interpreter as _run, run_litert, run_tflite
 from tflite_builder import ModelBuilder
 
 SAME, VALID = 0, 1
@@ -33,12 +33,6 @@ NONE, RELU, RELU_N1_TO_1, RELU6, TANH = 0, 1, 2, 3, 4
 
 
 
-def assert_within(got, ref, mag, n, factor=1.0):
-    assert got.dtype == np.float32
-    assert got.shape == ref.shape, (got.shape, ref.shape)
-    tol = factor * ((n + 2) * 2.0 ** -23 * mag + 2.0 ** -22 * np.abs(ref))
-    err = np.abs(got.astype(np.float64) - ref)
-    assert np.all(err <= tol), f"max error {err.max()}, excess {(err - tol).max()}"
 
 
 def _expect_prepare_error(model, match):

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from litert import Interpreter
-from op_runner import fused_activation, run_litert, run_tflite
+from op_runner import assert_within_sum_bound as assert_within, fused_activation, run_litert, run_tflite
 from tflite_builder import ModelBuilder
 
 SAME, VALID = 0, 1
@@ -79,12 +79,6 @@ def transpose_conv_model(x_shape, w, out_shape, stride, padding, act=NONE, bias=
     return mb.build()
 
 
-def assert_within(got, ref, mag, n, factor=1.0):
-    assert got.dtype == np.float32
-    assert got.shape == ref.shape, (got.shape, ref.shape)
-    tol = factor * ((n + 2) * 2.0 ** -23 * mag + 2.0 ** -22 * np.abs(ref))
-    err = np.abs(got.astype(np.float64) - ref)
-    assert np.all(err <= tol), f"max error {err.max()}, excess {(err - tol).max()}"
 
 
 def check(x_shape, kh, kw, out_c, out_hw, stride, padding, act=NONE, with_bias=True, seed=0):
