@@ -6,6 +6,8 @@
 
 #include <stddef.h>
 
+#include "thread_pool.h"
+
 #define LT_ERROR_LEN 512
 
 typedef struct lt_plan_block {
@@ -15,6 +17,7 @@ typedef struct lt_plan_block {
 struct lt_context {
     char error[LT_ERROR_LEN];
     int num_threads;
+    lt_thread_pool *pool; /* NULL with one thread; owned by the interpreter */
     lt_plan_block *plan_blocks; /* lt_ctx_alloc memory, freed at the next allocate */
 };
 

@@ -204,6 +204,16 @@ lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *o
     }
     lt_options opts = options ? *options : lt_options_default();
     it->ctx.num_threads = opts.num_threads <= 0 ? 1 : opts.num_threads;
+    if (it->ctx.num_threads > 1) {
+        it->ctx.pool = lt_thread_pool_create(it->ctx.num_threads);
+        if (it->ctx.pool == NULL) {
+            set_create_error(err, err_len, "could not start the worker threads for num_threads "
+                             "> 1 (out of memory or thread limit); expected num_threads = 1 to "
+                             "run without workers");
+            free(it);
+            return NULL;
+        }
+    }
     it->model = model;
     it->graph = &model->subgraphs[0];
     it->n_tensors = it->graph->n_tensors;
@@ -234,6 +244,7 @@ lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *o
 
 void lt_interpreter_free(lt_interpreter *it) {
     if (it == NULL) return;
+    lt_thread_pool_free(it->ctx.pool);
     lt_ctx_free_plan(&it->ctx);
     lt_aligned_free(it->arena);
     if (it->variable_data != NULL)

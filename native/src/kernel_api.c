@@ -61,6 +61,16 @@ void lt_ctx_free_plan(lt_context *ctx) {
 
 int lt_ctx_num_threads(const lt_context *ctx) { return ctx->num_threads > 0 ? ctx->num_threads : 1; }
 
+void lt_ctx_parallel_for(lt_context *ctx, int64_t n,
+                         void (*fn)(void *arg, int64_t begin, int64_t end), void *arg) {
+    if (n <= 0) return;
+    if (ctx->pool == NULL) {
+        fn(arg, 0, n);
+        return;
+    }
+    lt_thread_pool_run(ctx->pool, n, fn, arg);
+}
+
 lt_status lt_node_set_output_shape(lt_context *ctx, lt_node *node, int i, const lt_shape *shape) {
     char buf[96];
     if (i < 0 || i >= node->n_outputs || node->outputs[i] == NULL)

@@ -56,6 +56,18 @@ void *lt_ctx_alloc(lt_context *ctx, const lt_node *node, size_t bytes);
 /* Number of threads the op may use (>= 1). */
 int lt_ctx_num_threads(const lt_context *ctx);
 
+/* Runs fn over [0, n) on the interpreter's threads and returns when it is done: [0, n) is cut
+ * into min(n, threads) contiguous chunks of sizes differing by at most one, chunk i before
+ * chunk i + 1, each run by one thread (the caller included). With one thread it calls
+ * fn(arg, 0, n) directly; n <= 0 calls nothing. fn must write disjoint memory per chunk and
+ * not depend on how [0, n) is cut if results are to be the same for any thread count.
+ * For invoke; a call from inside fn runs inline. */
+void lt_ctx_parallel_for(lt_context *ctx, int64_t n,
+                         void (*fn)(void *arg, int64_t begin, int64_t end), void *arg);
+/* Multiply-adds below which an op is better left on one thread: handing a loop to the
+ * workers and waiting for them costs microseconds. */
+enum { LT_PARALLEL_MIN_WORK = 32768 };
+
 /* Sets the shape of output i; the interpreter computes its byte size (overflow-checked). */
 lt_status lt_node_set_output_shape(lt_context *ctx, lt_node *node, int i, const lt_shape *shape);
 

@@ -41,7 +41,13 @@
  * channels, units = output channels), so float32 input with a sparse float32 filter runs the
  * same row-compressed kernel as sparse FULLY_CONNECTED: only stored weights are multiplied,
  * and the time falls as sparsity rises. Any other sparse filter (larger window, strides,
- * groups, int8 or hybrid) is rejected at prepare with a pointer to DENSIFY. */
+ * groups, int8 or hybrid) is rejected at prepare with a pointer to DENSIFY.
+ *
+ * Threads: the float32 and int8 kernels compute any range of output pixels (batch x height x
+ * width flattened), so invoke cuts the pixels into one contiguous share per thread
+ * (lt_ctx_parallel_for); each value's arithmetic is the same whatever the cut, so results
+ * are bit-identical for any num_threads. The hybrid and sparse kernels run on one thread. */
+#include "alloc.h"
 #include "conv_common.h"
 #include "linear_common.h"
 #include "sparse_walk.h"
@@ -61,8 +67,21 @@ typedef struct conv_sparse {
 } conv_sparse;
 
 typedef struct conv_state conv_state;
-typedef void (*conv_fn)(const conv_state *st, const lt_tensor *in, const lt_tensor *filter,
-                        const lt_tensor *bias, lt_tensor *out, void *scratch);
+
+/* One invoke's operands, shared by the threads. */
+typedef struct conv_args {
+    const conv_state *st;
+    const lt_tensor *in, *filter, *bias;
+    lt_tensor *out;
+    uint8_t *scratch;   /* the node's scratch: `tasks` slots of st->slot_bytes */
+    int64_t pixels;     /* output pixels: batch * out_h * out_w */
+    int64_t tasks;      /* pieces the pixels are cut into, one per thread */
+} conv_args;
+
+/* Computes output pixels [p0, p1) (flattened over batch, height, width) with `scratch` of
+ * st->slot_bytes to itself. The kernels that cannot be split (hybrid: it quantizes whole
+ * batch images first; sparse 1x1) are always called with the whole output. */
+typedef void (*conv_fn)(const conv_args *a, void *scratch, int64_t p0, int64_t p1);
 
 struct conv_state {
     conv_fn fn;
@@ -77,18 +96,42 @@ struct conv_state {
     lt_tensor filter_f32;      /* hybrid: the filter dequantized at prepare */
     const float *channel_scale; /* hybrid integer kernels: the filter's scale per channel */
     conv_sparse sparse;        /* sparse 1x1 filter (CONV_2D) */
+    bool split;                /* fn computes any pixel range: run it on every thread */
+    size_t slot_bytes;         /* scratch per thread (split kernels) */
+    int64_t work;              /* multiply-adds per invoke, saturated: worth threads? */
 };
+
+/* Where an output row segment lies: batch b, output row oy, columns [ox0, ox1). */
+typedef struct conv_row {
+    int32_t b, oy, ox0, ox1;
+} conv_row;
+
+/* Steps through pixels [*p, p1) one output row segment at a time: false when none is left.
+ * Every output value is computed by the same arithmetic however the pixels are cut, so
+ * results do not depend on the thread count. */
+static inline bool conv_next_row(const conv_geometry *g, int64_t p1, int64_t *p, conv_row *row) {
+    if (*p >= p1) return false;
+    const int64_t r = *p / g->out_w, ox0 = *p % g->out_w;
+    const int64_t ox1 = p1 - *p < g->out_w - ox0 ? ox0 + (p1 - *p) : g->out_w;
+    row->b = (int32_t)(r / g->out_h);
+    row->oy = (int32_t)(r % g->out_h);
+    row->ox0 = (int32_t)ox0;
+    row->ox1 = (int32_t)ox1;
+    *p += ox1 - ox0;
+    return true;
+}
 
 /* ---- float32 kernels --------------------------------------------------------------------- */
 
-static void conv2d_f32(const conv_state *st, const lt_tensor *in_t, const lt_tensor *filter_t,
-                       const lt_tensor *bias_t, lt_tensor *out_t, void *scratch) {
+static void conv2d_f32(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
     (void)scratch;
+    const conv_state *st = a->st;
+    const lt_tensor *in_t = a->in, *filter_t = a->filter;
     const conv_geometry *g = &st->g;
     const float *in = lt_f32(in_t);
     const float *filter = lt_f32(filter_t);
-    const float *bias = bias_t != NULL ? lt_f32(bias_t) : NULL;
-    float *y = lt_f32(out_t);
+    const float *bias = a->bias != NULL ? lt_f32(a->bias) : NULL;
+    float *y = lt_f32(a->out) + p0 * g->out_c;
     const int64_t in_px = g->in_c, in_row = (int64_t)g->in_w * in_px;
     const int64_t in_image = in_row * g->in_h;
     const int64_t f_tap = st->filter_c, f_row = f_tap * g->k_w, f_out = f_row * g->k_h;
@@ -97,94 +140,94 @@ static void conv2d_f32(const conv_state *st, const lt_tensor *in_t, const lt_ten
     const bool row_contiguous = g->dilation_w == 1 && st->filter_c == g->in_c;
     const float lo = st->act.lo, hi = st->act.hi;
 
-    for (int32_t b = 0; b < g->batch; b++) {
-        const float *image = in + b * in_image;
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
-            int32_t ky0, ky1;
-            conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
-                int32_t kx0, kx1;
-                conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
-                const int64_t taps_w = kx1 > kx0 ? kx1 - kx0 : 0;
-                /* A dilated window can miss the input entirely: then no row is read. */
-                const int32_t ky_end = taps_w > 0 ? ky1 : ky0;
-                for (int32_t o = 0; o < g->out_c; o++) {
-                    const int64_t ch0 = (int64_t)(o / st->out_per_group) * st->filter_c;
-                    const float *w = filter + o * f_out;
-                    float acc = 0.0f;
-                    for (int32_t ky = ky0; ky < ky_end; ky++) {
-                        const float *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row +
-                                             (x0 + (int64_t)kx0 * g->dilation_w) * in_px + ch0;
-                        const float *w_row = w + ky * f_row + kx0 * f_tap;
-                        if (row_contiguous) {
-                            acc += linear_dot_f32(x_row, w_row, taps_w * f_tap);
-                            continue;
-                        }
-                        for (int64_t t = 0; t < taps_w; t++)
-                            acc += linear_dot_f32(x_row + t * g->dilation_w * in_px,
-                                                  w_row + t * f_tap, f_tap);
+    conv_row row;
+    for (int64_t p = p0; conv_next_row(g, p1, &p, &row);) {
+        const float *image = in + (int64_t)row.b * in_image;
+        const int32_t oy = row.oy;
+        const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
+        int32_t ky0, ky1;
+        conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+        for (int32_t ox = row.ox0; ox < row.ox1; ox++) {
+            const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
+            int32_t kx0, kx1;
+            conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+            const int64_t taps_w = kx1 > kx0 ? kx1 - kx0 : 0;
+            /* A dilated window can miss the input entirely: then no row is read. */
+            const int32_t ky_end = taps_w > 0 ? ky1 : ky0;
+            for (int32_t o = 0; o < g->out_c; o++) {
+                const int64_t ch0 = (int64_t)(o / st->out_per_group) * st->filter_c;
+                const float *w = filter + o * f_out;
+                float acc = 0.0f;
+                for (int32_t ky = ky0; ky < ky_end; ky++) {
+                    const float *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row +
+                                         (x0 + (int64_t)kx0 * g->dilation_w) * in_px + ch0;
+                    const float *w_row = w + ky * f_row + kx0 * f_tap;
+                    if (row_contiguous) {
+                        acc += linear_dot_f32(x_row, w_row, taps_w * f_tap);
+                        continue;
                     }
-                    if (bias != NULL) acc += bias[o];
-                    y[o] = linear_clamp(acc, lo, hi);
+                    for (int64_t t = 0; t < taps_w; t++)
+                        acc += linear_dot_f32(x_row + t * g->dilation_w * in_px,
+                                              w_row + t * f_tap, f_tap);
                 }
-                linear_activation_post(&st->act, y, g->out_c);
-                y += g->out_c;
+                if (bias != NULL) acc += bias[o];
+                y[o] = linear_clamp(acc, lo, hi);
             }
+            linear_activation_post(&st->act, y, g->out_c);
+            y += g->out_c;
         }
     }
 }
 
-static void depthwise_conv2d_f32(const conv_state *st, const lt_tensor *in_t,
-                                 const lt_tensor *filter_t, const lt_tensor *bias_t,
-                                 lt_tensor *out_t, void *scratch) {
+static void depthwise_conv2d_f32(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
     (void)scratch;
+    const conv_state *st = a->st;
+    const lt_tensor *in_t = a->in, *filter_t = a->filter;
     const conv_geometry *g = &st->g;
     const float *in = lt_f32(in_t);
     const float *filter = lt_f32(filter_t);
-    const float *bias = bias_t != NULL ? lt_f32(bias_t) : NULL;
-    float *y = lt_f32(out_t);
+    const float *bias = a->bias != NULL ? lt_f32(a->bias) : NULL;
+    float *y = lt_f32(a->out) + p0 * g->out_c;
     const int32_t m_count = st->depth_multiplier, in_c = g->in_c, out_c = g->out_c;
     const int64_t in_row = (int64_t)g->in_w * in_c, in_image = in_row * g->in_h;
     const float lo = st->act.lo, hi = st->act.hi;
 
-    for (int32_t b = 0; b < g->batch; b++) {
-        const float *image = in + b * in_image;
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
-            int32_t ky0, ky1;
-            conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
-                int32_t kx0, kx1;
-                conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
-                /* The output pixel is the accumulator: all its channels advance together,
-                 * tap by tap, which reads input and filter contiguously. */
-                for (int32_t c = 0; c < out_c; c++) y[c] = 0.0f;
-                for (int32_t ky = ky0; ky < ky1; ky++) {
-                    const float *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row;
-                    const float *w_row = filter + (int64_t)ky * g->k_w * out_c;
-                    for (int32_t kx = kx0; kx < kx1; kx++) {
-                        const float *x = x_row + (x0 + (int64_t)kx * g->dilation_w) * in_c;
-                        const float *w = w_row + (int64_t)kx * out_c;
-                        if (m_count == 1) {
-                            for (int32_t c = 0; c < out_c; c++) y[c] += x[c] * w[c];
-                        } else {
-                            for (int32_t c = 0; c < in_c; c++) {
-                                const float xv = x[c];
-                                float *yc = y + (int64_t)c * m_count;
-                                const float *wc = w + (int64_t)c * m_count;
-                                for (int32_t m = 0; m < m_count; m++) yc[m] += xv * wc[m];
-                            }
+    conv_row row;
+    for (int64_t p = p0; conv_next_row(g, p1, &p, &row);) {
+        const float *image = in + (int64_t)row.b * in_image;
+        const int32_t oy = row.oy;
+        const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
+        int32_t ky0, ky1;
+        conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+        for (int32_t ox = row.ox0; ox < row.ox1; ox++) {
+            const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
+            int32_t kx0, kx1;
+            conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+            /* The output pixel is the accumulator: all its channels advance together,
+             * tap by tap, which reads input and filter contiguously. */
+            for (int32_t c = 0; c < out_c; c++) y[c] = 0.0f;
+            for (int32_t ky = ky0; ky < ky1; ky++) {
+                const float *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row;
+                const float *w_row = filter + (int64_t)ky * g->k_w * out_c;
+                for (int32_t kx = kx0; kx < kx1; kx++) {
+                    const float *x = x_row + (x0 + (int64_t)kx * g->dilation_w) * in_c;
+                    const float *w = w_row + (int64_t)kx * out_c;
+                    if (m_count == 1) {
+                        for (int32_t c = 0; c < out_c; c++) y[c] += x[c] * w[c];
+                    } else {
+                        for (int32_t c = 0; c < in_c; c++) {
+                            const float xv = x[c];
+                            float *yc = y + (int64_t)c * m_count;
+                            const float *wc = w + (int64_t)c * m_count;
+                            for (int32_t m = 0; m < m_count; m++) yc[m] += xv * wc[m];
                         }
                     }
                 }
-                for (int32_t c = 0; c < out_c; c++)
-                    y[c] = linear_clamp(bias != NULL ? y[c] + bias[c] : y[c], lo, hi);
-                linear_activation_post(&st->act, y, out_c);
-                y += out_c;
             }
+            for (int32_t c = 0; c < out_c; c++)
+                y[c] = linear_clamp(bias != NULL ? y[c] + bias[c] : y[c], lo, hi);
+            linear_activation_post(&st->act, y, out_c);
+            y += out_c;
         }
     }
 }
@@ -196,10 +239,13 @@ static void depthwise_conv2d_f32(const conv_state *st, const lt_tensor *in_t,
  * all the tile's sums with one contiguous multiply-add the compiler vectorizes. */
 enum { CONV_SPARSE_TILE = 8 };
 
-static void conv2d_sparse_1x1_f32(const conv_state *st, const lt_tensor *in_t,
-                                  const lt_tensor *filter_t, const lt_tensor *bias_t,
-                                  lt_tensor *out_t, void *scratch) {
-    (void)filter_t; /* read through st->sparse */
+static void conv2d_sparse_1x1_f32(const conv_args *a, void *scratch, int64_t p_begin,
+                                  int64_t p_end) {
+    (void)p_begin; /* not split: always the whole output */
+    (void)p_end;
+    const conv_state *st = a->st;
+    const lt_tensor *in_t = a->in, *bias_t = a->bias; /* the filter is read through st->sparse */
+    lt_tensor *out_t = a->out;
     float *xt = scratch; /* [in_c][CONV_SPARSE_TILE] */
     const conv_sparse *sp = &st->sparse;
     const conv_geometry *g = &st->g;
@@ -246,110 +292,109 @@ static void conv2d_sparse_1x1_f32(const conv_state *st, const lt_tensor *in_t,
 
 /* ---- int8 kernels ------------------------------------------------------------------------ */
 
-static void conv2d_i8(const conv_state *st, const lt_tensor *in_t, const lt_tensor *filter_t,
-                      const lt_tensor *bias_t, lt_tensor *out_t, void *scratch) {
-    (void)bias_t; /* copied into st->q.bias at prepare */
+static void conv2d_i8(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
     (void)scratch;
+    const conv_state *st = a->st;
+    const lt_tensor *in_t = a->in, *filter_t = a->filter;
     const conv_geometry *g = &st->g;
     const linear_quant *q = &st->q;
     const int8_t *in = lt_i8(in_t);
     const int8_t *filter = lt_i8(filter_t);
-    int8_t *y = lt_i8(out_t);
+    int8_t *y = lt_i8(a->out) + p0 * g->out_c;
     const int64_t in_px = g->in_c, in_row = (int64_t)g->in_w * in_px;
     const int64_t in_image = in_row * g->in_h;
     const int64_t f_tap = st->filter_c, f_row = f_tap * g->k_w, f_out = f_row * g->k_h;
     const bool row_contiguous = g->dilation_w == 1 && st->filter_c == g->in_c;
     const int32_t zp = q->input_zero_point;
 
-    for (int32_t b = 0; b < g->batch; b++) {
-        const int8_t *image = in + b * in_image;
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
-            int32_t ky0, ky1;
-            conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
-                int32_t kx0, kx1;
-                conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
-                const int64_t taps_w = kx1 > kx0 ? kx1 - kx0 : 0;
-                const int32_t ky_end = taps_w > 0 ? ky1 : ky0;
-                for (int32_t o = 0; o < g->out_c; o++) {
-                    const int64_t ch0 = (int64_t)(o / st->out_per_group) * st->filter_c;
-                    const int8_t *w = filter + o * f_out;
-                    uint32_t acc = (uint32_t)q->bias[o];
-                    for (int32_t ky = ky0; ky < ky_end; ky++) {
-                        const int8_t *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row +
-                                              (x0 + (int64_t)kx0 * g->dilation_w) * in_px + ch0;
-                        const int8_t *w_row = w + ky * f_row + kx0 * f_tap;
-                        if (row_contiguous) {
-                            acc += linear_dot_i8(x_row, zp, w_row, taps_w * f_tap);
-                            continue;
-                        }
-                        for (int64_t t = 0; t < taps_w; t++)
-                            acc += linear_dot_i8(x_row + t * g->dilation_w * in_px, zp,
-                                                 w_row + t * f_tap, f_tap);
+    conv_row row;
+    for (int64_t p = p0; conv_next_row(g, p1, &p, &row);) {
+        const int8_t *image = in + (int64_t)row.b * in_image;
+        const int32_t oy = row.oy;
+        const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
+        int32_t ky0, ky1;
+        conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+        for (int32_t ox = row.ox0; ox < row.ox1; ox++) {
+            const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
+            int32_t kx0, kx1;
+            conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+            const int64_t taps_w = kx1 > kx0 ? kx1 - kx0 : 0;
+            const int32_t ky_end = taps_w > 0 ? ky1 : ky0;
+            for (int32_t o = 0; o < g->out_c; o++) {
+                const int64_t ch0 = (int64_t)(o / st->out_per_group) * st->filter_c;
+                const int8_t *w = filter + o * f_out;
+                uint32_t acc = (uint32_t)q->bias[o];
+                for (int32_t ky = ky0; ky < ky_end; ky++) {
+                    const int8_t *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row +
+                                          (x0 + (int64_t)kx0 * g->dilation_w) * in_px + ch0;
+                    const int8_t *w_row = w + ky * f_row + kx0 * f_tap;
+                    if (row_contiguous) {
+                        acc += linear_dot_i8(x_row, zp, w_row, taps_w * f_tap);
+                        continue;
                     }
-                    y[o] = (int8_t)lt_requantize(linear_acc_i32(acc), q->mult[o],
-                                                 q->output_zero_point, q->lo, q->hi);
+                    for (int64_t t = 0; t < taps_w; t++)
+                        acc += linear_dot_i8(x_row + t * g->dilation_w * in_px, zp,
+                                             w_row + t * f_tap, f_tap);
                 }
-                y += g->out_c;
+                y[o] = (int8_t)lt_requantize(linear_acc_i32(acc), q->mult[o],
+                                             q->output_zero_point, q->lo, q->hi);
             }
+            y += g->out_c;
         }
     }
 }
 
 /* Accumulates in the node's scratch (out_c values kept modulo 2^32), one output pixel at a
  * time, tap by tap like the float kernel. */
-static void depthwise_conv2d_i8(const conv_state *st, const lt_tensor *in_t,
-                                const lt_tensor *filter_t, const lt_tensor *bias_t,
-                                lt_tensor *out_t, void *scratch) {
-    (void)bias_t;
+static void depthwise_conv2d_i8(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
+    const conv_state *st = a->st;
+    const lt_tensor *in_t = a->in, *filter_t = a->filter;
     uint32_t *acc = scratch;
     const conv_geometry *g = &st->g;
     const linear_quant *q = &st->q;
     const int8_t *in = lt_i8(in_t);
     const int8_t *filter = lt_i8(filter_t);
-    int8_t *y = lt_i8(out_t);
+    int8_t *y = lt_i8(a->out) + p0 * g->out_c;
     const int32_t m_count = st->depth_multiplier, in_c = g->in_c, out_c = g->out_c;
     const int64_t in_row = (int64_t)g->in_w * in_c, in_image = in_row * g->in_h;
     const int32_t zp = q->input_zero_point;
 
-    for (int32_t b = 0; b < g->batch; b++) {
-        const int8_t *image = in + b * in_image;
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
-            int32_t ky0, ky1;
-            conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
-                int32_t kx0, kx1;
-                conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
-                for (int32_t c = 0; c < out_c; c++) acc[c] = (uint32_t)q->bias[c];
-                for (int32_t ky = ky0; ky < ky1; ky++) {
-                    const int8_t *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row;
-                    const int8_t *w_row = filter + (int64_t)ky * g->k_w * out_c;
-                    for (int32_t kx = kx0; kx < kx1; kx++) {
-                        const int8_t *x = x_row + (x0 + (int64_t)kx * g->dilation_w) * in_c;
-                        const int8_t *w = w_row + (int64_t)kx * out_c;
-                        if (m_count == 1) {
-                            for (int32_t c = 0; c < out_c; c++)
-                                acc[c] += (uint32_t)(((int32_t)x[c] - zp) * w[c]);
-                        } else {
-                            for (int32_t c = 0; c < in_c; c++) {
-                                const int32_t xv = (int32_t)x[c] - zp;
-                                uint32_t *ac = acc + (int64_t)c * m_count;
-                                const int8_t *wc = w + (int64_t)c * m_count;
-                                for (int32_t m = 0; m < m_count; m++)
-                                    ac[m] += (uint32_t)(xv * wc[m]);
-                            }
+    conv_row row;
+    for (int64_t p = p0; conv_next_row(g, p1, &p, &row);) {
+        const int8_t *image = in + (int64_t)row.b * in_image;
+        const int32_t oy = row.oy;
+        const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
+        int32_t ky0, ky1;
+        conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+        for (int32_t ox = row.ox0; ox < row.ox1; ox++) {
+            const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
+            int32_t kx0, kx1;
+            conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+            for (int32_t c = 0; c < out_c; c++) acc[c] = (uint32_t)q->bias[c];
+            for (int32_t ky = ky0; ky < ky1; ky++) {
+                const int8_t *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row;
+                const int8_t *w_row = filter + (int64_t)ky * g->k_w * out_c;
+                for (int32_t kx = kx0; kx < kx1; kx++) {
+                    const int8_t *x = x_row + (x0 + (int64_t)kx * g->dilation_w) * in_c;
+                    const int8_t *w = w_row + (int64_t)kx * out_c;
+                    if (m_count == 1) {
+                        for (int32_t c = 0; c < out_c; c++)
+                            acc[c] += (uint32_t)(((int32_t)x[c] - zp) * w[c]);
+                    } else {
+                        for (int32_t c = 0; c < in_c; c++) {
+                            const int32_t xv = (int32_t)x[c] - zp;
+                            uint32_t *ac = acc + (int64_t)c * m_count;
+                            const int8_t *wc = w + (int64_t)c * m_count;
+                            for (int32_t m = 0; m < m_count; m++)
+                                ac[m] += (uint32_t)(xv * wc[m]);
                         }
                     }
                 }
-                for (int32_t c = 0; c < out_c; c++)
-                    y[c] = (int8_t)lt_requantize(linear_acc_i32(acc[c]), q->mult[c],
-                                                 q->output_zero_point, q->lo, q->hi);
-                y += out_c;
             }
+            for (int32_t c = 0; c < out_c; c++)
+                y[c] = (int8_t)lt_requantize(linear_acc_i32(acc[c]), q->mult[c],
+                                             q->output_zero_point, q->lo, q->hi);
+            y += out_c;
         }
     }
 }
@@ -363,9 +408,12 @@ static size_t conv_hybrid_acc_bytes(const conv_state *st) {
 }
 
 /* The loops of conv2d_i8 on a batch image quantized at invoke, with a float epilogue. */
-static void conv2d_hybrid(const conv_state *st, const lt_tensor *in_t,
-                          const lt_tensor *filter_t, const lt_tensor *bias_t, lt_tensor *out_t,
-                          void *scratch) {
+static void conv2d_hybrid(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
+    (void)p0; /* not split (each batch image is quantized first): always the whole output */
+    (void)p1;
+    const conv_state *st = a->st;
+    const lt_tensor *in_t = a->in, *filter_t = a->filter, *bias_t = a->bias;
+    lt_tensor *out_t = a->out;
     const conv_geometry *g = &st->g;
     int8_t *image = (int8_t *)scratch + conv_hybrid_acc_bytes(st);
     const float *in = lt_f32(in_t);
@@ -421,9 +469,12 @@ static void conv2d_hybrid(const conv_state *st, const lt_tensor *in_t,
 
 /* The loops of depthwise_conv2d_i8 on a batch image quantized at invoke, with a float
  * epilogue. */
-static void depthwise_conv2d_hybrid(const conv_state *st, const lt_tensor *in_t,
-                                    const lt_tensor *filter_t, const lt_tensor *bias_t,
-                                    lt_tensor *out_t, void *scratch) {
+static void depthwise_conv2d_hybrid(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
+    (void)p0; /* not split (each batch image is quantized first): always the whole output */
+    (void)p1;
+    const conv_state *st = a->st;
+    const lt_tensor *in_t = a->in, *filter_t = a->filter, *bias_t = a->bias;
+    lt_tensor *out_t = a->out;
     uint32_t *acc = scratch;
     int8_t *image = (int8_t *)scratch + conv_hybrid_acc_bytes(st);
     const conv_geometry *g = &st->g;
@@ -548,7 +599,10 @@ static lt_status conv_prepare_kernel(lt_context *ctx, lt_node *node, conv_state 
     const lt_tensor *filter = node->inputs[CONV_FILTER];
     const lt_tensor *bias = node->n_inputs > CONV_BIAS ? node->inputs[CONV_BIAS] : NULL;
     switch (kind) {
-    case CONV_KIND_F32: st->fn = f32_fn; return LT_OK;
+    case CONV_KIND_F32:
+        st->fn = f32_fn;
+        st->split = true;
+        return LT_OK;
     case CONV_KIND_HYBRID: {
         bool zero_points_zero = false;
         if (linear_hybrid_check(ctx, node, filter, channel_dim, &zero_points_zero) != LT_OK)
@@ -560,6 +614,7 @@ static lt_status conv_prepare_kernel(lt_context *ctx, lt_node *node, conv_state 
     }
     case CONV_KIND_I8:
         st->fn = i8_fn;
+        st->split = true;
         return linear_quant_prepare(ctx, node, in, filter, bias, node->outputs[0], channel_dim,
                                     st->g.out_c, st->act.act, LINEAR_REQUANT_Q31, &st->q);
     }
@@ -600,6 +655,10 @@ static lt_status conv_finish(lt_context *ctx, lt_node *node, const conv_state *t
     if (st == NULL) return LT_ERROR;
     *st = *tmp;
     st->empty = lt_tensor_elements(node->outputs[0]) == 0;
+    /* per output value: one window of filter_c channels; saturating, it only picks a path */
+    const double work = (double)lt_tensor_elements(node->outputs[0]) * st->g.k_h * st->g.k_w *
+                        st->filter_c;
+    st->work = work < (double)INT64_MAX / 2 ? (int64_t)work : INT64_MAX / 2;
     node->state = st;
     return LT_OK;
 }
@@ -791,18 +850,51 @@ static lt_status depthwise_conv2d_prepare(lt_context *ctx, lt_node *node) {
         conv_prepare_kernel(ctx, node, &st, kind, 3, depthwise_conv2d_f32,
                             depthwise_conv2d_i8, depthwise_conv2d_hybrid) != LT_OK)
         return LT_ERROR;
-    if (kind == CONV_KIND_I8) /* one int32 accumulator per output channel */
-        node->scratch_bytes = (size_t)st.g.out_c * sizeof(uint32_t);
+    if (kind == CONV_KIND_I8) {
+        /* one int32 accumulator per output channel, for each thread */
+        st.slot_bytes = ((size_t)st.g.out_c * sizeof(uint32_t) + 63) / 64 * 64;
+        if (!lt_mul_size(st.slot_bytes, (size_t)lt_ctx_num_threads(ctx), &node->scratch_bytes))
+            return lt_ctx_error(ctx, node, "accumulators for %d channels on %d threads "
+                                "overflow the size type", (int)st.g.out_c,
+                                lt_ctx_num_threads(ctx));
+    }
     return conv_finish(ctx, node, &st);
 }
 
+/* Runs tasks [t0, t1): task t computes its share of the pixels with scratch slot t. The
+ * shares are contiguous and cover the output once, in order. */
+static void conv_run_tasks(void *arg, int64_t t0, int64_t t1) {
+    const conv_args *a = arg;
+    const int64_t base = a->pixels / a->tasks, extra = a->pixels % a->tasks;
+    for (int64_t t = t0; t < t1; t++) {
+        const int64_t p0 = t * base + (t < extra ? t : extra);
+        const int64_t p1 = p0 + base + (t < extra ? 1 : 0);
+        uint8_t *slot = a->st->slot_bytes > 0 ? a->scratch + (size_t)t * a->st->slot_bytes
+                                              : a->scratch;
+        a->st->fn(a, slot, p0, p1);
+    }
+}
+
 static lt_status conv_invoke(lt_context *ctx, lt_node *node) {
-    (void)ctx;
     const conv_state *st = node->state;
     if (st->empty) return LT_OK;
-    const lt_tensor *bias = node->n_inputs > CONV_BIAS ? node->inputs[CONV_BIAS] : NULL;
-    const lt_tensor *filter = st->hybrid ? &st->filter_f32 : node->inputs[CONV_FILTER];
-    st->fn(st, node->inputs[CONV_INPUT], filter, bias, node->outputs[0], node->scratch);
+    conv_args a = {
+        .st = st,
+        .in = node->inputs[CONV_INPUT],
+        .filter = st->hybrid ? &st->filter_f32 : node->inputs[CONV_FILTER],
+        .bias = node->n_inputs > CONV_BIAS ? node->inputs[CONV_BIAS] : NULL,
+        .out = node->outputs[0],
+        .scratch = node->scratch,
+        .pixels = (int64_t)st->g.batch * st->g.out_h * st->g.out_w,
+        .tasks = 1,
+    };
+    /* One task per thread (at most one per pixel); tasks, not pixels, are what
+     * lt_ctx_parallel_for hands out, so each thread owns one scratch slot. */
+    if (st->split && st->work >= LT_PARALLEL_MIN_WORK) {
+        const int64_t threads = lt_ctx_num_threads(ctx);
+        a.tasks = a.pixels < threads ? a.pixels : threads;
+    }
+    lt_ctx_parallel_for(ctx, a.tasks, conv_run_tasks, &a);
     return LT_OK;
 }
 

@@ -27,7 +27,11 @@
  *     option true the result equals BUILTIN_REF's bit for bit; with it false it is within
  *     2e-7 of the default kernels' and about 1% from BUILTIN_REF's. Sparse
  *     hybrid weights (and weights with nonzero zero points, outside TensorFlow Lite's
- *     quantization spec for weights) are instead dequantized once at prepare and run through the float kernel. */
+ *     quantization spec for weights) are instead dequantized once at prepare and run through the float kernel.
+ *
+ * Threads: the float32, int8 and sparse kernels are split over output units (never over the
+ * depth), so results are bit-identical for any num_threads; the hybrid kernel runs on one
+ * thread (it quantizes each input row first). */
 #include "linear_common.h"
 #include "sparse_walk.h"
 
@@ -37,8 +41,10 @@ enum { FC_INPUT = 0, FC_WEIGHTS = 1, FC_BIAS = 2 };
 enum { FC_OPT_ACTIVATION = 0, FC_OPT_WEIGHTS_FORMAT = 1, FC_OPT_KEEP_NUM_DIMS = 2 };
 
 typedef struct fc_state fc_state;
+/* Computes units [u0, u1) of every row. Each output value is computed by the same
+ * arithmetic however the units are cut, so results do not depend on the thread count. */
 typedef void (*fc_fn)(const fc_state *st, const lt_tensor *in, const lt_tensor *weights,
-                      const lt_tensor *bias, lt_tensor *out);
+                      const lt_tensor *bias, lt_tensor *out, int64_t u0, int64_t u1);
 
 /* Sparse weights as the kernel reads them, built once at prepare: for each output unit, its
  * entries row_ptr[u] .. row_ptr[u + 1] - 1; entry e covers `width` consecutive weights of
@@ -67,11 +73,12 @@ struct fc_state {
     const float *unit_scale;  /* hybrid_int: weight scale per unit */
     const int32_t *row_sums;  /* hybrid_int: sum of each unit's int8 weights */
     fc_sparse sparse;      /* sparse weights (float32, or int8 dequantized at prepare) */
+    int64_t work;          /* multiply-adds per invoke, saturated: worth threads? */
 };
 
 static void fully_connected_f32(const fc_state *st, const lt_tensor *in_t,
                                 const lt_tensor *weights_t, const lt_tensor *bias_t,
-                                lt_tensor *out_t) {
+                                lt_tensor *out_t, int64_t u0, int64_t u1) {
     const float *x = lt_f32(in_t);
     const float *w = lt_f32(weights_t);
     const float *bias = bias_t != NULL ? lt_f32(bias_t) : NULL;
@@ -79,18 +86,18 @@ static void fully_connected_f32(const fc_state *st, const lt_tensor *in_t,
     const int64_t k = st->depth, n = st->units;
     const float lo = st->act.lo, hi = st->act.hi;
     for (int64_t r = 0; r < st->rows; r++, x += k, y += n) {
-        for (int64_t o = 0; o < n; o++) {
+        for (int64_t o = u0; o < u1; o++) {
             float acc = linear_dot_f32(x, w + o * k, k);
             if (bias != NULL) acc += bias[o];
             y[o] = linear_clamp(acc, lo, hi);
         }
-        linear_activation_post(&st->act, y, n);
+        linear_activation_post(&st->act, y + u0, u1 - u0);
     }
 }
 
 static void fully_connected_i8(const fc_state *st, const lt_tensor *in_t,
                                const lt_tensor *weights_t, const lt_tensor *bias_t,
-                               lt_tensor *out_t) {
+                               lt_tensor *out_t, int64_t u0, int64_t u1) {
     (void)bias_t; /* copied into st->q.bias at prepare */
     const linear_quant *q = &st->q;
     const int8_t *x = lt_i8(in_t);
@@ -98,7 +105,7 @@ static void fully_connected_i8(const fc_state *st, const lt_tensor *in_t,
     int8_t *y = lt_i8(out_t);
     const int64_t k = st->depth, n = st->units;
     for (int64_t r = 0; r < st->rows; r++, x += k, y += n)
-        for (int64_t o = 0; o < n; o++) {
+        for (int64_t o = u0; o < u1; o++) {
             const uint32_t acc = (uint32_t)q->bias[o] +
                                  linear_dot_i8(x, q->input_zero_point, w + o * k, k);
             y[o] = (int8_t)lt_requantize_dmul(linear_acc_i32(acc), q->dmult[o],
@@ -139,7 +146,7 @@ enum { FC_SPARSE_TILE = 4 };
 
 static void fully_connected_sparse_f32(const fc_state *st, const lt_tensor *in_t,
                                        const lt_tensor *weights_t, const lt_tensor *bias_t,
-                                       lt_tensor *out_t) {
+                                       lt_tensor *out_t, int64_t u0, int64_t u1) {
     (void)weights_t;
     const fc_sparse *sp = &st->sparse;
     const float *bias = bias_t != NULL ? lt_f32(bias_t) : NULL;
@@ -150,7 +157,7 @@ static void fully_connected_sparse_f32(const fc_state *st, const lt_tensor *in_t
         const int64_t tile = st->rows - r0 < FC_SPARSE_TILE ? st->rows - r0 : FC_SPARSE_TILE;
         const float *x = lt_f32(in_t) + r0 * k;
         float *y = lt_f32(out_t) + r0 * n;
-        for (int64_t o = 0; o < n; o++) {
+        for (int64_t o = u0; o < u1; o++) {
             float acc[FC_SPARSE_TILE] = {0.0f, 0.0f, 0.0f, 0.0f};
             const int32_t e_end = sp->row_ptr[o + 1];
             if (width == 1 && tile == 1 && sp->col16 != NULL) {
@@ -195,7 +202,8 @@ static void fully_connected_sparse_f32(const fc_state *st, const lt_tensor *in_t
                 y[t * n + o] = linear_clamp(v, lo, hi);
             }
         }
-        for (int64_t t = 0; t < tile; t++) linear_activation_post(&st->act, y + t * n, n);
+        for (int64_t t = 0; t < tile; t++)
+            linear_activation_post(&st->act, y + t * n + u0, u1 - u0);
     }
 }
 
@@ -428,6 +436,8 @@ static lt_status fully_connected_prepare(lt_context *ctx, lt_node *node) {
         }
     }
     if (st.units == 0) st.rows = 0; /* empty output: nothing to compute */
+    const double work = (double)st.rows * (double)st.units * (double)st.depth;
+    st.work = work < (double)INT64_MAX / 2 ? (int64_t)work : INT64_MAX / 2;
 
     fc_state *state = lt_ctx_alloc(ctx, node, sizeof *state);
     if (state == NULL) return LT_ERROR;
@@ -436,8 +446,19 @@ static lt_status fully_connected_prepare(lt_context *ctx, lt_node *node) {
     return LT_OK;
 }
 
+/* One invoke's operands, shared by the threads that each compute a range of units. */
+typedef struct fc_args {
+    const fc_state *st;
+    const lt_tensor *in, *weights, *bias;
+    lt_tensor *out;
+} fc_args;
+
+static void fc_run_units(void *arg, int64_t u0, int64_t u1) {
+    const fc_args *a = arg;
+    a->st->fn(a->st, a->in, a->weights, a->bias, a->out, u0, u1);
+}
+
 static lt_status fully_connected_invoke(lt_context *ctx, lt_node *node) {
-    (void)ctx;
     const fc_state *st = node->state;
     const lt_tensor *bias = node->n_inputs > FC_BIAS ? node->inputs[FC_BIAS] : NULL;
     if (st->hybrid_int) {
@@ -446,7 +467,14 @@ static lt_status fully_connected_invoke(lt_context *ctx, lt_node *node) {
         return LT_OK;
     }
     const lt_tensor *weights = st->hybrid ? &st->weights_f32 : node->inputs[FC_WEIGHTS];
-    st->fn(st, node->inputs[FC_INPUT], weights, bias, node->outputs[0]);
+    if (st->rows == 0) return LT_OK;
+    fc_args a = {st, node->inputs[FC_INPUT], weights, bias, node->outputs[0]};
+    /* Split over units, never over the depth: every thread reads all of x and its own
+     * slice of the weights. */
+    if (st->work >= LT_PARALLEL_MIN_WORK)
+        lt_ctx_parallel_for(ctx, st->units, fc_run_units, &a);
+    else
+        fc_run_units(&a, 0, st->units);
     return LT_OK;
 }
 
