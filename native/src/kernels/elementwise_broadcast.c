@@ -68,29 +68,56 @@ bool lt_bcast_plan_init(lt_bcast_plan *plan, const lt_shape *a, const lt_shape *
 void lt_bcast_run(const lt_bcast_plan *plan, const lt_bcast_rows *rows, const void *params,
                   const void *a, size_t a_elem, const void *b, size_t b_elem, void *out,
                   size_t out_elem) {
-    if (plan->out_elements == 0) return;
+    lt_bcast_run_range(plan, rows, params, a, a_elem, b, b_elem, out, out_elem, 0,
+                       plan->out_elements);
+}
+
+void lt_bcast_run_range(const lt_bcast_plan *plan, const lt_bcast_rows *rows,
+                        const void *params, const void *a, size_t a_elem, const void *b,
+                        size_t b_elem, void *out, size_t out_elem, int64_t begin,
+                        int64_t end) {
+    if (begin < 0) begin = 0;
+    if (end > plan->out_elements) end = plan->out_elements;
+    if (begin >= end) return;
     const int last = plan->rank - 1;
     const int64_t row_len = plan->dims[last];
     /* The innermost dimension is never broadcast for both operands (see plan_init), and the
-     * operand that advances along it does so with stride 1. */
+     * operand that advances along it does so with stride 1 (a_step / b_step below). */
     lt_bcast_row_fn row = rows->vv;
     if (plan->a_stride[last] == 0 && plan->b_stride[last] != 0) row = rows->sv;
     else if (plan->b_stride[last] == 0 && plan->a_stride[last] != 0) row = rows->vs;
+    const int64_t a_step = plan->a_stride[last], b_step = plan->b_stride[last];
 
     const char *a_bytes = a, *b_bytes = b;
     char *out_bytes = out;
     if (last == 0) { /* same shapes, a scalar operand, or any shape that merges to one row */
-        row(a_bytes, b_bytes, out_bytes, row_len, params);
+        row(a_bytes + (size_t)(begin * a_step) * a_elem,
+            b_bytes + (size_t)(begin * b_step) * b_elem,
+            out_bytes + (size_t)begin * out_elem, end - begin, params);
         return;
     }
 
-    /* Odometer over the outer dimensions, carrying the operands' element offsets along. */
+    /* Position the odometer over the outer dimensions on the row holding `begin`, carrying
+     * the operands' element offsets along; the first and last rows may be partial. */
     int64_t index[LT_MAX_RANK] = {0};
     int64_t a_off = 0, b_off = 0;
-    const int64_t n_rows = plan->out_elements / row_len;
-    for (int64_t r = 0; r < n_rows; r++) {
-        row(a_bytes + (size_t)a_off * a_elem, b_bytes + (size_t)b_off * b_elem,
-            out_bytes + (size_t)(r * row_len) * out_elem, row_len, params);
+    int64_t r = begin / row_len;
+    int64_t col = begin % row_len;
+    for (int k = last - 1; k >= 0; k--) {
+        index[k] = r % plan->dims[k];
+        r /= plan->dims[k];
+        a_off += index[k] * plan->a_stride[k];
+        b_off += index[k] * plan->b_stride[k];
+    }
+    int64_t pos = begin;
+    while (pos < end) {
+        int64_t n = row_len - col;
+        if (n > end - pos) n = end - pos;
+        row(a_bytes + (size_t)(a_off + col * a_step) * a_elem,
+            b_bytes + (size_t)(b_off + col * b_step) * b_elem,
+            out_bytes + (size_t)pos * out_elem, n, params);
+        pos += n;
+        col = 0;
         for (int k = last - 1; k >= 0; k--) {
             index[k]++;
             a_off += plan->a_stride[k];

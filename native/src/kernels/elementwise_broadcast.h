@@ -45,4 +45,12 @@ void lt_bcast_run(const lt_bcast_plan *plan, const lt_bcast_rows *rows, const vo
                   const void *a, size_t a_elem, const void *b, size_t b_elem, void *out,
                   size_t out_elem);
 
+/* Runs the part of the plan that writes output elements [begin, end) (clipped to
+ * [0, out_elements)), with the same arithmetic per element as lt_bcast_run: disjoint ranges
+ * can run on different threads and give bit-identical results however the range is cut. */
+void lt_bcast_run_range(const lt_bcast_plan *plan, const lt_bcast_rows *rows,
+                        const void *params, const void *a, size_t a_elem, const void *b,
+                        size_t b_elem, void *out, size_t out_elem, int64_t begin,
+                        int64_t end);
+
 #endif

@@ -6,8 +6,9 @@
  * zero point for quantized tensors (the quantized encoding of 0.0).
  *
  * Element values are never interpreted, only their bytes, so every stored type works.
- * invoke fills the output with the pad value, then copies the input in as rows: a row runs
- * from the innermost padded dimension inwards, where input and output are both contiguous. */
+ * invoke writes the output as rows, each byte once: a row runs from the innermost padded
+ * dimension inwards, where input and output are both contiguous; an output row is either all
+ * padding or leading padding, one input row, trailing padding. Rows are split over threads. */
 #include <string.h>
 
 #include "kernels.h"
@@ -18,10 +19,13 @@ enum { PAD_INPUT = 0, PAD_PADDINGS = 1, PAD_CONSTANT = 2 };
 typedef struct pad_state {
     int32_t outer_rank;                /* dimensions before the row dimension */
     int64_t in_dims[LT_MAX_RANK];      /* input extents of those dimensions */
-    int64_t before_off[LT_MAX_RANK];   /* output byte offset of their leading padding */
-    int64_t out_step[LT_MAX_RANK];     /* output byte stride of those dimensions */
-    int64_t row_offset;                /* output byte offset of a row within its output row */
+    int64_t out_dims[LT_MAX_RANK];     /* output extents of those dimensions */
+    int64_t before[LT_MAX_RANK];       /* leading padding of those dimensions */
+    int64_t in_row_stride[LT_MAX_RANK];/* input stride of those dimensions, in rows */
+    int64_t out_rows;                  /* output rows: product of out_dims */
+    size_t row_offset;                 /* output byte offset of a row within its output row */
     size_t row_bytes;                  /* bytes of one input row */
+    size_t out_row_bytes;              /* bytes of one output row */
     size_t elem;
     bool value_from_tensor;            /* pad value from the constant_values input at invoke */
     bool value_is_zero;                /* all pad bytes are zero: memset */
@@ -168,12 +172,18 @@ static lt_status pad_prepare(lt_context *ctx, lt_node *node) {
     for (int d = row_dim + 1; d < rank; d++) inner *= in->shape.dims[d];
     const int64_t row_elems = (row_dim >= 0 ? in->shape.dims[row_dim] : 1) * inner;
     st->row_bytes = (size_t)row_elems * elem;
-    st->row_offset = row_dim >= 0 ? before[row_dim] * inner * (int64_t)elem : 0;
+    st->row_offset = row_dim >= 0 ? (size_t)(before[row_dim] * inner) * elem : 0;
+    st->out_row_bytes = (size_t)((row_dim >= 0 ? out_shape.dims[row_dim] : 1) * inner) * elem;
     st->outer_rank = row_dim >= 0 ? row_dim : 0;
-    for (int d = 0; d < st->outer_rank; d++) {
+    st->out_rows = 1;
+    int64_t in_rows = 1;
+    for (int d = st->outer_rank - 1; d >= 0; d--) {
         st->in_dims[d] = in->shape.dims[d];
-        st->out_step[d] = out_strides[d] * (int64_t)elem;
-        st->before_off[d] = before[d] * st->out_step[d];
+        st->out_dims[d] = out_shape.dims[d];
+        st->before[d] = before[d];
+        st->in_row_stride[d] = in_rows;
+        in_rows *= in->shape.dims[d];
+        st->out_rows *= out_shape.dims[d]; /* bounded by the output's checked size */
     }
     node->state = st;
     return LT_OK;
@@ -187,43 +197,80 @@ static void fill(uint8_t *dst, size_t bytes, const uint8_t *value, size_t elem, 
     for (size_t off = 0; off < bytes; off += elem) memcpy(dst + off, value, elem);
 }
 
-static lt_status pad_invoke(lt_context *ctx, lt_node *node) {
-    (void)ctx;
-    const pad_state *st = node->state;
-    const lt_tensor *in = node->inputs[PAD_INPUT];
-    lt_tensor *out = node->outputs[0];
-    if (out->bytes == 0) return LT_OK;
-    uint8_t *dst = out->data;
+/* Output bytes below which PAD stays on one thread (the hand-off costs microseconds). */
+enum { PAD_PARALLEL_MIN_BYTES = 4 * LT_PARALLEL_MIN_WORK };
 
-    if (st->value_from_tensor) {
-        uint8_t value[16];
-        memcpy(value, node->inputs[PAD_CONSTANT]->data, st->elem);
-        bool zero = true;
-        for (size_t i = 0; i < st->elem; i++)
-            if (value[i] != 0) zero = false;
-        fill(dst, out->bytes, value, st->elem, zero);
-    } else {
-        fill(dst, out->bytes, st->value, st->elem, st->value_is_zero);
-    }
-    if (in->bytes == 0) return LT_OK;
+/* One invoke's operands, shared by the threads that each write a range of output rows (so
+ * each thread writes its own bytes, each exactly once, and the result does not depend on
+ * the cut). */
+typedef struct pad_args {
+    const pad_state *st;
+    const uint8_t *src;
+    uint8_t *dst;
+    const uint8_t *value;
+    bool zero;
+} pad_args;
 
-    /* Odometer over the input's outer dimensions; the input is read sequentially. */
-    const uint8_t *src = in->data;
+/* Writes output rows [begin, end): a row inside the input's extent on every outer dimension
+ * is leading padding, an input row, trailing padding; any other row is all padding. */
+static void pad_rows(void *arg, int64_t begin, int64_t end) {
+    const pad_args *a = arg;
+    const pad_state *st = a->st;
+    const int outer = st->outer_rank;
+    const size_t tail = st->out_row_bytes - st->row_offset - st->row_bytes;
     int64_t idx[LT_MAX_RANK] = {0};
-    int64_t off = st->row_offset;
-    for (int d = 0; d < st->outer_rank; d++) off += st->before_off[d];
-    for (;;) {
-        memcpy(dst + off, src, st->row_bytes);
-        src += st->row_bytes;
-        int k = st->outer_rank - 1;
-        for (; k >= 0; k--) {
-            off += st->out_step[k];
-            if (++idx[k] < st->in_dims[k]) break;
-            off -= st->out_step[k] * st->in_dims[k];
+    int64_t r = begin;
+    for (int d = outer - 1; d >= 0; d--) {
+        idx[d] = r % st->out_dims[d];
+        r /= st->out_dims[d];
+    }
+    uint8_t *dst = a->dst + (size_t)begin * st->out_row_bytes;
+    for (int64_t row = begin; row < end; row++, dst += st->out_row_bytes) {
+        bool inside = true;
+        int64_t src_row = 0;
+        for (int d = 0; d < outer; d++) {
+            const int64_t i = idx[d] - st->before[d];
+            if (i < 0 || i >= st->in_dims[d]) {
+                inside = false;
+                break;
+            }
+            src_row += i * st->in_row_stride[d];
+        }
+        if (!inside) {
+            fill(dst, st->out_row_bytes, a->value, st->elem, a->zero);
+        } else {
+            fill(dst, st->row_offset, a->value, st->elem, a->zero);
+            if (st->row_bytes > 0)
+                memcpy(dst + st->row_offset, a->src + (size_t)src_row * st->row_bytes,
+                       st->row_bytes);
+            fill(dst + st->row_offset + st->row_bytes, tail, a->value, st->elem, a->zero);
+        }
+        for (int k = outer - 1; k >= 0; k--) {
+            if (++idx[k] < st->out_dims[k]) break;
             idx[k] = 0;
         }
-        if (k < 0) return LT_OK;
     }
+}
+
+static lt_status pad_invoke(lt_context *ctx, lt_node *node) {
+    const pad_state *st = node->state;
+    lt_tensor *out = node->outputs[0];
+    if (out->bytes == 0) return LT_OK;
+
+    uint8_t value[16];
+    pad_args a = {st, node->inputs[PAD_INPUT]->data, out->data, st->value, st->value_is_zero};
+    if (st->value_from_tensor) {
+        memcpy(value, node->inputs[PAD_CONSTANT]->data, st->elem);
+        a.value = value;
+        a.zero = true;
+        for (size_t i = 0; i < st->elem; i++)
+            if (value[i] != 0) a.zero = false;
+    }
+    if (out->bytes >= PAD_PARALLEL_MIN_BYTES)
+        lt_ctx_parallel_for(ctx, st->out_rows, pad_rows, &a);
+    else
+        pad_rows(&a, 0, st->out_rows);
+    return LT_OK;
 }
 
 const lt_op lt_op_pad = {"PAD", pad_prepare, pad_invoke};

@@ -207,6 +207,55 @@ static void mean_f32(const reduce_plan *p, const void *in, void *out_) {
     for (int64_t i = 0; i < p->out_elements; i++) out[i] /= count;
 }
 
+/* Float MEAN split over outputs. Plans of the form [K, R, C] (kept, reduced, kept; either
+ * kept extent may be 1) cover every MEAN seen in practice (global average pooling is [R, C]
+ * or [N, R, C]). Output o = k * C + c folds in[(k * R + r) * C + c] for r = 0, 1, ... in
+ * that order, the same order and operations as the single-threaded walk, so the result is
+ * bit-identical for any cut. */
+typedef struct mean_split {
+    int64_t k, r, c; /* 0 in `r`: the plan does not have this form */
+} mean_split;
+
+static mean_split mean_split_of(const reduce_plan *p) {
+    mean_split m = {0, 0, 0};
+    if (p->in_elements == 0 || p->out_elements == 0) return m;
+    const bool red0 = p->out_stride[0] == 0;
+    if (p->rank == 1) {
+        m = red0 ? (mean_split){1, p->dims[0], 1} : (mean_split){1, 1, p->dims[0]};
+    } else if (p->rank == 2) {
+        m = red0 ? (mean_split){1, p->dims[0], p->dims[1]}
+                 : (mean_split){p->dims[0], p->dims[1], 1};
+    } else if (p->rank == 3 && !red0) { /* merging alternates kinds: kept, reduced, kept */
+        m = (mean_split){p->dims[0], p->dims[1], p->dims[2]};
+    }
+    return m;
+}
+
+typedef struct mean_args {
+    mean_split m;
+    float count;
+    const float *in;
+    float *out;
+} mean_args;
+
+static void mean_f32_range(void *arg, int64_t o0, int64_t o1) {
+    const mean_args *a = arg;
+    const int64_t R = a->m.r, C = a->m.c;
+    for (int64_t o = o0; o < o1;) {
+        const int64_t k = o / C, c0 = o % C;
+        const int64_t c1 = (o1 - k * C) < C ? (o1 - k * C) : C; /* end within this k */
+        float *out = a->out + k * C;
+        const float *in = a->in + k * R * C;
+        for (int64_t c = c0; c < c1; c++) out[c] = 0.0f;
+        for (int64_t r = 0; r < R; r++) {
+            const float *row = in + r * C;
+            for (int64_t c = c0; c < c1; c++) out[c] = out[c] + row[c];
+        }
+        for (int64_t c = c0; c < c1; c++) out[c] /= a->count;
+        o = k * C + c1;
+    }
+}
+
 /* The kernel for (kind, type), or NULL when the pair is not supported. */
 static reduce_fn reduce_fn_for(reduce_kind kind, lt_type type) {
     static const reduce_fn f32[] = {mean_f32, sum_f32, max_f32, min_f32};
@@ -379,7 +428,6 @@ static lt_status reduce_prepare(lt_context *ctx, lt_node *node, reduce_kind kind
 }
 
 static lt_status reduce_invoke(lt_context *ctx, lt_node *node) {
-    (void)ctx;
     const reduce_state *st = node->state;
     if (st->is_mean_q8)
         mean_q8_run(&st->plan, &st->q8, lt_i8(node->inputs[REDUCE_INPUT]),
@@ -387,7 +435,12 @@ static lt_status reduce_invoke(lt_context *ctx, lt_node *node) {
     else if (st->is_sum_q8)
         sum_q8_run(&st->plan, &st->sq8, lt_i8(node->inputs[REDUCE_INPUT]),
                    lt_i8(node->outputs[0]), node->scratch);
-    else
+    else if (st->fn == mean_f32 && st->plan.in_elements >= LT_PARALLEL_MIN_WORK &&
+             mean_split_of(&st->plan).r > 0) {
+        mean_args a = {mean_split_of(&st->plan), (float)st->plan.count,
+                       lt_f32(node->inputs[REDUCE_INPUT]), lt_f32(node->outputs[0])};
+        lt_ctx_parallel_for(ctx, st->plan.out_elements, mean_f32_range, &a);
+    } else
         st->fn(&st->plan, node->inputs[REDUCE_INPUT]->data, node->outputs[0]->data);
     return LT_OK;
 }
