@@ -83,22 +83,22 @@ class AlignedBufferT(fb.BufferT):
 
 
 def _camel(snake: str) -> str:
+    """Object-API attribute name flatc derives from a snake_case field name."""
     head, *rest = snake.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def _options(op: Op):
-    """`<table>T` instance for the op's options, rejecting unknown fields by name."""
-    cls = getattr(fb, op.options_table + "T", None)
-    if cls is None or not isinstance(getattr(fb.BuiltinOptions, op.options_table, None), int):
-        raise ConversionError(f"op {op.kind} (layer {op.layer!r}): {op.options_table!r} is not "
-                              "a BuiltinOptions table")
+def options_object(table: str, fields: Optional[dict[str, Any]]):
+    """An instance of `<table>T` (a BuiltinOptions member) with the given snake_case fields
+    set; ValueError for an unknown table or field. Also used by the tests' model builder."""
+    cls = getattr(fb, table + "T", None)
+    if cls is None or not isinstance(getattr(fb.BuiltinOptions, table, None), int):
+        raise ValueError(f"{table!r} is not a BuiltinOptions table")
     obj = cls()
-    for key, value in op.options.items():
+    for key, value in (fields or {}).items():
         attr = _camel(key)
         if attr not in vars(obj):
-            raise ConversionError(f"op {op.kind} (layer {op.layer!r}): {op.options_table} has "
-                                  f"no field {key!r}; fields: {sorted(vars(obj))}")
+            raise ValueError(f"{table} has no field {key!r}; fields: {sorted(vars(obj))}")
         if isinstance(value, np.ndarray):
             value = value.tolist()
         elif isinstance(value, tuple):
@@ -107,6 +107,14 @@ def _options(op: Op):
             value = value.item()
         setattr(obj, attr, value)
     return obj
+
+
+def _options(op: Op):
+    """`<table>T` instance for the op's options, rejecting unknown fields by name."""
+    try:
+        return options_object(op.options_table, op.options)
+    except ValueError as exc:
+        raise ConversionError(f"op {op.kind} (layer {op.layer!r}): {exc}") from exc
 
 
 def _quantization(quant: Optional[dict[str, Any]]):

@@ -36,6 +36,7 @@ except ImportError:  # running from a source tree without installing
 # uses the same ones so that test models are laid out like converted ones.
 from litert.converter.writer import TENSOR_TYPES as _TENSOR_TYPES  # noqa: E402
 from litert.converter.writer import AlignedBufferT as _AlignedBufferT  # noqa: E402
+from litert.converter.writer import options_object  # noqa: E402
 
 
 def tensor_type(dtype) -> int:
@@ -55,31 +56,10 @@ def builtin_code(name: str) -> int:
     return code
 
 
-def _camel(snake: str) -> str:
-    """Object-API attribute name flatc derives from a snake_case field name."""
-    head, *rest = snake.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
 def make_options(table: str, fields: Mapping[str, object] | None):
-    """An instance of `<table>T` with the given snake_case fields set."""
-    cls = getattr(fb, table + "T", None)
-    if cls is None or getattr(fb.BuiltinOptions, table, None) is None:
-        raise ValueError(f"{table!r} is not a member of the BuiltinOptions union")
-    obj = cls()
-    for key, value in (fields or {}).items():
-        attr = _camel(key)
-        if not hasattr(obj, attr):
-            known = sorted(vars(obj))
-            raise ValueError(f"{table} has no field {key!r} (object-API fields: {known})")
-        if isinstance(value, np.ndarray):
-            value = value.tolist()
-        elif isinstance(value, tuple):
-            value = list(value)
-        if isinstance(value, np.generic):
-            value = value.item()
-        setattr(obj, attr, value)
-    return obj
+    """An instance of `<table>T` with the given snake_case fields set (the converter's writer
+    builds its options the same way)."""
+    return options_object(table, dict(fields or {}))
 
 
 def _quantization(quant: Mapping[str, object] | None):
