@@ -9,7 +9,7 @@
 
 import os as _os
 
-from .interpreter import Interpreter, SignatureRunner
+from .interpreter import Interpreter, SignatureRunner, isa_levels
 
 # The converter's sources live in the repository's top-level converter/ directory, and the
 # wheel installs them as litert/converter. When this module is imported from a source checkout
@@ -24,4 +24,4 @@ if (not _os.path.isdir(_os.path.join(_here, "converter"))
 # checks the latter).
 __version__ = "0.1.0"
 
-__all__ = ["Interpreter", "SignatureRunner", "__version__"]
+__all__ = ["Interpreter", "SignatureRunner", "isa_levels", "__version__"]

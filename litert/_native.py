@@ -46,8 +46,12 @@ int lt_model_signature_io_count(const lt_model *model, int sig, int is_output);
 const char *lt_model_signature_io_name(const lt_model *model, int sig, int is_output, int i);
 int lt_model_signature_io_tensor(const lt_model *model, int sig, int is_output, int i);
 
+const char *lt_isa_name(int isa);
+int lt_isa_supported(int isa);
+
 typedef struct lt_options {
     int num_threads;
+    int isa;
 } lt_options;
 
 lt_options lt_options_default(void);
@@ -56,6 +60,7 @@ lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *o
                                       char *err, size_t err_len);
 void lt_interpreter_free(lt_interpreter *interp);
 const char *lt_interpreter_error(const lt_interpreter *interp);
+int lt_interpreter_isa(const lt_interpreter *interp);
 
 int lt_interpreter_tensor_count(const lt_interpreter *interp);
 int lt_interpreter_input_count(const lt_interpreter *interp);

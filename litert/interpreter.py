@@ -116,6 +116,9 @@ class Interpreter:
         of builtin kernels).
       experimental_preserve_all_tensors: must be False: the runtime reuses the memory of
         intermediate tensors, so their values after invoke() are not kept.
+      isa: highest instruction-set level the kernels may use ("portable", "avx2", "avx512",
+        "avx512vnni"; see isa_levels()); None uses the best the CPU has. The LITERT_ISA
+        environment variable caps it further. For testing and for comparing kernels.
 
     Raises:
       ValueError: if the model cannot be loaded or an argument is invalid.
@@ -129,6 +132,7 @@ class Interpreter:
         num_threads=None,
         experimental_op_resolver_type=None,
         experimental_preserve_all_tensors=False,
+        isa=None,
     ):
         self._native = None
         if experimental_delegates:
@@ -147,6 +151,7 @@ class Interpreter:
                 raise ValueError(f"type of num_threads should be int, got {type(num_threads)}")
             if not 1 <= num_threads <= _INT32_MAX:
                 raise ValueError(f"num_threads should be >= 1 (and fit an int), got {num_threads}")
+        isa_level = _isa_level(isa)
         if model_path is None and model_content is None:
             raise ValueError("`model_path` or `model_content` must be specified.")
         if model_path is not None and model_content is not None:
@@ -171,6 +176,7 @@ class Interpreter:
         options[0] = lib.lt_options_default()
         if num_threads is not None:
             options.num_threads = num_threads
+        options.isa = isa_level
         interp = lib.lt_interpreter_create(model, options, err, ERROR_BUFFER_BYTES)
         if interp == ffi.NULL:
             lib.lt_model_free(model)
@@ -194,6 +200,11 @@ class Interpreter:
 
     def __exit__(self, *exc_info):
         self.close()
+
+    @property
+    def isa(self):
+        """The instruction-set level this interpreter's kernels use (see isa_levels())."""
+        return ISA_LEVELS[lib.lt_interpreter_isa(self._open().interp) - 1]
 
     def _open(self):
         native = self._native
@@ -500,6 +511,23 @@ class SignatureRunner:
         with self._interpreter._session() as native:
             return {name: self._interpreter._details(native, index)
                     for name, index in self._outputs.items()}
+
+
+ISA_LEVELS = ("portable", "avx2", "avx512", "avx512vnni")  # litert.h's LT_ISA_* 1..4, in order
+
+
+def isa_levels():
+    """Names of the instruction-set levels this CPU and build can run, lowest first
+    ("portable" always comes first)."""
+    return [name for i, name in enumerate(ISA_LEVELS, start=1) if lib.lt_isa_supported(i)]
+
+
+def _isa_level(isa):
+    if isa is None:
+        return 0  # LT_ISA_BEST
+    if isa not in ISA_LEVELS:
+        raise ValueError(f"isa should be None or one of {', '.join(ISA_LEVELS)}; got {isa!r}")
+    return ISA_LEVELS.index(isa) + 1
 
 
 def _as_immutable_bytes(model_content):

@@ -20,6 +20,19 @@ if _TESTS_DIR not in sys.path:
 import pytest  # noqa: E402
 
 
+def pytest_generate_tests(metafunc):
+    """`simd_isa`: one run per SIMD instruction-set level this CPU supports (litert's
+    isa_levels() without "portable"), for tests that compare those kernels with the portable
+    ones."""
+    if "simd_isa" in metafunc.fixturenames:
+        import litert
+
+        levels = [level for level in litert.isa_levels() if level != "portable"]
+        if not levels:
+            levels = [pytest.param(None, marks=pytest.mark.skip(reason="no SIMD level on this CPU"))]
+        metafunc.parametrize("simd_isa", levels)
+
+
 @pytest.fixture(scope="session")
 def sanitized_build_dir(tmp_path_factory):
     """The runtime, tools and C tests built once per session with ASan + UBSan."""

@@ -18,9 +18,11 @@ def run_interpreter(interpreter, inputs):
     return interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
 
 
-def run_litert(model, inputs):
-    """First output of `model` run in litert on `inputs` (one array per graph input)."""
-    return run_interpreter(Interpreter(model_content=model), inputs)
+def run_litert(model, inputs, isa=None, num_threads=None):
+    """First output of `model` run in litert on `inputs` (one array per graph input), with
+    the kernels of instruction-set level `isa` (None: the best the CPU has)."""
+    return run_interpreter(Interpreter(model_content=model, isa=isa, num_threads=num_threads),
+                           inputs)
 
 
 def run_tflite(model, inputs):

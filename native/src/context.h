@@ -17,6 +17,7 @@ typedef struct lt_plan_block {
 struct lt_context {
     char error[LT_ERROR_LEN];
     int num_threads;
+    int isa;              /* LT_ISA_* level the kernels may use (never LT_ISA_BEST) */
     lt_thread_pool *pool; /* NULL with one thread; owned by the interpreter */
     lt_plan_block *plan_blocks; /* lt_ctx_alloc memory, freed at the next allocate */
 };

@@ -1,11 +1,13 @@
 /* The interpreter: tensors and nodes of the main subgraph, allocate (prepare every op, plan the
  * arena) and invoke (run every op in order). */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "arena_planner.h"
+#include "cpu_isa.h"
 #include "context.h"
 #include "kernel_api.h"
 #include "model.h"
@@ -35,13 +37,23 @@ struct lt_interpreter {
 /* Data pointer of constants with no elements: never read, but kernels may expect non-NULL. */
 static const uint64_t k_empty_constant = 0;
 
-static void set_create_error(char *err, size_t err_len, const char *msg) {
-    if (err != NULL && err_len > 0) snprintf(err, err_len, "%s", msg);
+static void set_create_error(char *err, size_t err_len, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static void set_create_error(char *err, size_t err_len, const char *fmt, ...) {
+    if (err == NULL || err_len == 0) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
 }
 
 lt_options lt_options_default(void) {
     lt_options o;
     o.num_threads = 1;
+    o.isa = LT_ISA_BEST;
     return o;
 }
 
@@ -190,6 +202,29 @@ static bool setup_nodes(lt_interpreter *it) {
     return true;
 }
 
+/* The kernels' level: the CPU's best, capped by the options and then by LITERT_ISA. */
+static bool choose_isa(const lt_options *opts, int *isa, char *err, size_t err_len) {
+    int level = lt_cpu_best_isa();
+    if (opts->isa < LT_ISA_BEST || opts->isa > LT_ISA_AVX512_VNNI) {
+        set_create_error(err, err_len, "options.isa is %d; expected LT_ISA_BEST (0) or a level "
+                         "from LT_ISA_PORTABLE (1) to LT_ISA_AVX512_VNNI (4)", opts->isa);
+        return false;
+    }
+    if (opts->isa != LT_ISA_BEST && opts->isa < level) level = opts->isa;
+    const char *env = getenv("LITERT_ISA");
+    if (env != NULL && env[0] != '\0') {
+        int cap;
+        if (!lt_isa_parse(env, &cap)) {
+            set_create_error(err, err_len, "environment variable LITERT_ISA is '%.40s'; expected "
+                             "portable, avx2, avx512 or avx512vnni (or unset it)", env);
+            return false;
+        }
+        if (cap < level) level = cap;
+    }
+    *isa = level;
+    return true;
+}
+
 lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *options,
                                       char *err, size_t err_len) {
     if (err != NULL && err_len > 0) err[0] = '\0';
@@ -203,6 +238,10 @@ lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *o
         return NULL;
     }
     lt_options opts = options ? *options : lt_options_default();
+    if (!choose_isa(&opts, &it->ctx.isa, err, err_len)) {
+        free(it);
+        return NULL;
+    }
     it->ctx.num_threads = opts.num_threads <= 0 ? 1 : opts.num_threads;
     if (it->ctx.num_threads > 1) {
         it->ctx.pool = lt_thread_pool_create(it->ctx.num_threads);
@@ -263,6 +302,7 @@ void lt_interpreter_free(lt_interpreter *it) {
 }
 
 const char *lt_interpreter_error(const lt_interpreter *it) { return it ? it->ctx.error : ""; }
+int lt_interpreter_isa(const lt_interpreter *it) { return it ? it->ctx.isa : LT_ISA_PORTABLE; }
 
 int lt_interpreter_tensor_count(const lt_interpreter *it) { return it ? it->n_tensors : 0; }
 int lt_interpreter_input_count(const lt_interpreter *it) { return it ? it->graph->n_inputs : 0; }

@@ -61,6 +61,8 @@ void lt_ctx_free_plan(lt_context *ctx) {
 
 int lt_ctx_num_threads(const lt_context *ctx) { return ctx->num_threads > 0 ? ctx->num_threads : 1; }
 
+int lt_ctx_isa(const lt_context *ctx) { return ctx->isa; }
+
 void lt_ctx_parallel_for(lt_context *ctx, int64_t n,
                          void (*fn)(void *arg, int64_t begin, int64_t end), void *arg) {
     if (n <= 0) return;

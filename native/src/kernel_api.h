@@ -55,6 +55,9 @@ void *lt_ctx_alloc(lt_context *ctx, const lt_node *node, size_t bytes);
 
 /* Number of threads the op may use (>= 1). */
 int lt_ctx_num_threads(const lt_context *ctx);
+/* Highest LT_ISA_* level (litert.h) the op's kernels may use: checked against the CPU, so an
+ * op may run any kernel of this level or below. Picked once in prepare. */
+int lt_ctx_isa(const lt_context *ctx);
 
 /* Runs fn over [0, n) on the interpreter's threads and returns when it is done: [0, n) is cut
  * into min(n, threads) contiguous chunks of sizes differing by at most one, chunk i before

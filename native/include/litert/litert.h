@@ -84,8 +84,27 @@ LT_API int lt_model_signature_io_tensor(const lt_model *model, int sig, int is_o
 
 /* ---- Interpreter ---------------------------------------------------------------------- */
 
+/* Instruction-set levels of the kernels. Each level includes the ones below it; the runtime
+ * uses the best one the CPU supports unless capped (lt_options.isa, or the LITERT_ISA
+ * environment variable: "portable", "avx2", "avx512" or "avx512vnni", which caps further).
+ * LT_ISA_PORTABLE is the plain C kernels, the ground truth the SIMD kernels are tested
+ * against. */
+enum {
+    LT_ISA_BEST = 0,        /* lt_options.isa only: no cap */
+    LT_ISA_PORTABLE = 1,
+    LT_ISA_AVX2 = 2,        /* x86-64 AVX2 + FMA */
+    LT_ISA_AVX512 = 3,      /* x86-64 AVX-512 F, BW, DQ, VL */
+    LT_ISA_AVX512_VNNI = 4  /* the above + AVX512-VNNI (int8 dot products) */
+};
+
+/* Name of a level ("portable", "avx2", ...; "unknown" for other values). */
+LT_API const char *lt_isa_name(int isa);
+/* 1 if this CPU and build can run the level's kernels, else 0. */
+LT_API int lt_isa_supported(int isa);
+
 typedef struct lt_options {
     int num_threads; /* <= 0: let the runtime choose; 1: run on the calling thread only */
+    int isa;         /* highest LT_ISA_* level the kernels may use; LT_ISA_BEST (0): no cap */
 } lt_options;
 
 LT_API lt_options lt_options_default(void);
@@ -96,6 +115,8 @@ LT_API lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_opt
 LT_API void lt_interpreter_free(lt_interpreter *interp);
 /* Message of the last failed call on this interpreter ("" if none). */
 LT_API const char *lt_interpreter_error(const lt_interpreter *interp);
+/* The LT_ISA_* level this interpreter's kernels use. */
+LT_API int lt_interpreter_isa(const lt_interpreter *interp);
 
 LT_API int lt_interpreter_tensor_count(const lt_interpreter *interp);
 LT_API int lt_interpreter_input_count(const lt_interpreter *interp);

@@ -152,3 +152,22 @@ lt_status lt_quant_channel_multipliers(lt_context *ctx, const lt_node *node, flo
     *out = m;
     return LT_OK;
 }
+
+lt_status lt_requant_vec_prepare(lt_context *ctx, const lt_node *node, const lt_qmul *m,
+                                 int32_t channels, lt_requant_vec *out) {
+    if (channels < 0 || channels > INT32_MAX - LT_REQUANT_LANES)
+        return lt_ctx_error(ctx, node, "%d output channels are too many", (int)channels);
+    const int32_t padded = (channels + LT_REQUANT_LANES - 1) / LT_REQUANT_LANES * LT_REQUANT_LANES;
+    const size_t bytes = (size_t)(padded > 0 ? padded : LT_REQUANT_LANES) * sizeof(int32_t);
+    out->mult = lt_ctx_alloc(ctx, node, bytes); /* zeroed: padding lanes stay 0 */
+    out->left = lt_ctx_alloc(ctx, node, bytes);
+    out->right = lt_ctx_alloc(ctx, node, bytes);
+    if (out->mult == NULL || out->left == NULL || out->right == NULL) return LT_ERROR;
+    for (int32_t c = 0; c < channels; c++) {
+        out->mult[c] = m[c].multiplier;
+        out->left[c] = m[c].shift > 0 ? m[c].shift : 0;
+        out->right[c] = m[c].shift > 0 ? 0 : -m[c].shift;
+    }
+    out->padded = padded;
+    return LT_OK;
+}

@@ -229,4 +229,19 @@ lt_status lt_quant_channel_multipliers(lt_context *ctx, const lt_node *node, flo
                                        const lt_tensor *weights, int channel_dim, int32_t channels,
                                        float output_scale, lt_qmul **out);
 
+/* Per-channel multipliers laid out for the SIMD requantization (x86/requant_x86.h): three
+ * int32 arrays of `padded` lanes (channels rounded up to a multiple of LT_REQUANT_LANES;
+ * lanes past the last channel hold multiplier 0, which maps every accumulator to 0). */
+enum { LT_REQUANT_LANES = 16 };
+typedef struct lt_requant_vec {
+    int32_t *mult;   /* Q31 multiplier, or 0 */
+    int32_t *left;   /* max(shift, 0) */
+    int32_t *right;  /* max(-shift, 0) */
+    int32_t padded;
+} lt_requant_vec;
+
+/* Fills `out` from `channels` multipliers (arrays from lt_ctx_alloc). LT_ERROR on failure. */
+lt_status lt_requant_vec_prepare(lt_context *ctx, const lt_node *node, const lt_qmul *m,
+                                 int32_t channels, lt_requant_vec *out);
+
 #endif
