@@ -48,78 +48,8 @@
  * (lt_ctx_parallel_for); each value's arithmetic is the same whatever the cut, so results
  * are bit-identical for any num_threads. The hybrid and sparse kernels run on one thread. */
 #include "alloc.h"
-#include "conv_common.h"
-#include "linear_common.h"
+#include "conv_internal.h"
 #include "sparse_walk.h"
-
-enum { CONV_INPUT = 0, CONV_FILTER = 1, CONV_BIAS = 2 };
-
-/* A sparse 1x1 filter as the kernel reads it, built once at prepare: output channel o owns
- * entries row_ptr[o] .. row_ptr[o + 1] - 1; entry e covers `width` consecutive input
- * channels starting at col[e] (width = B for 1xB blocks along the input channels, else 1),
- * with values values[e * width ...]. Stored zeros are kept, so inf/NaN propagate as in the
- * dense kernel on the densified filter. */
-typedef struct conv_sparse {
-    int32_t width;
-    const int32_t *row_ptr;
-    const int32_t *col;
-    const float *values;
-} conv_sparse;
-
-typedef struct conv_state conv_state;
-
-/* One invoke's operands, shared by the threads. */
-typedef struct conv_args {
-    const conv_state *st;
-    const lt_tensor *in, *filter, *bias;
-    lt_tensor *out;
-    uint8_t *scratch;   /* the node's scratch: `tasks` slots of st->slot_bytes */
-    int64_t pixels;     /* output pixels: batch * out_h * out_w */
-    int64_t tasks;      /* pieces the pixels are cut into, one per thread */
-} conv_args;
-
-/* Computes output pixels [p0, p1) (flattened over batch, height, width) with `scratch` of
- * st->slot_bytes to itself. The kernels that cannot be split (hybrid: it quantizes whole
- * batch images first; sparse 1x1) are always called with the whole output. */
-typedef void (*conv_fn)(const conv_args *a, void *scratch, int64_t p0, int64_t p1);
-
-struct conv_state {
-    conv_fn fn;
-    conv_geometry g;
-    int32_t filter_c;          /* input channels each output channel reads (per group) */
-    int32_t out_per_group;     /* CONV_2D: output channels per group */
-    int32_t depth_multiplier;  /* DEPTHWISE_CONV_2D */
-    bool empty;                /* the output has no elements: nothing to compute */
-    linear_activation act;
-    linear_quant q;            /* int8 kernels */
-    bool hybrid;               /* float input, int8 filter dequantized: run on filter_f32 */
-    lt_tensor filter_f32;      /* hybrid: the filter dequantized at prepare */
-    const float *channel_scale; /* hybrid integer kernels: the filter's scale per channel */
-    conv_sparse sparse;        /* sparse 1x1 filter (CONV_2D) */
-    bool split;                /* fn computes any pixel range: run it on every thread */
-    size_t slot_bytes;         /* scratch per thread (split kernels) */
-    int64_t work;              /* multiply-adds per invoke, saturated: worth threads? */
-};
-
-/* Where an output row segment lies: batch b, output row oy, columns [ox0, ox1). */
-typedef struct conv_row {
-    int32_t b, oy, ox0, ox1;
-} conv_row;
-
-/* Steps through pixels [*p, p1) one output row segment at a time: false when none is left.
- * Every output value is computed by the same arithmetic however the pixels are cut, so
- * results do not depend on the thread count. */
-static inline bool conv_next_row(const conv_geometry *g, int64_t p1, int64_t *p, conv_row *row) {
-    if (*p >= p1) return false;
-    const int64_t r = *p / g->out_w, ox0 = *p % g->out_w;
-    const int64_t ox1 = p1 - *p < g->out_w - ox0 ? ox0 + (p1 - *p) : g->out_w;
-    row->b = (int32_t)(r / g->out_h);
-    row->oy = (int32_t)(r % g->out_h);
-    row->ox0 = (int32_t)ox0;
-    row->ox1 = (int32_t)ox1;
-    *p += ox1 - ox0;
-    return true;
-}
 
 /* ---- float32 kernels --------------------------------------------------------------------- */
 
@@ -547,9 +477,6 @@ static lt_status conv_prepare_hybrid_int(lt_context *ctx, lt_node *node, conv_st
 
 /* ---- prepare ----------------------------------------------------------------------------- */
 
-/* Which kernel family the tensor types select. */
-typedef enum { CONV_KIND_F32, CONV_KIND_I8, CONV_KIND_HYBRID } conv_kind;
-
 /* Checks the tensors' types common to both ops and returns the kernel family. */
 static lt_status conv_check_types(lt_context *ctx, const lt_node *node, conv_kind *kind) {
     if (lt_check_input_rank(ctx, node, CONV_INPUT, 4, 4) != LT_OK ||
@@ -804,7 +731,9 @@ static lt_status conv2d_prepare(lt_context *ctx, lt_node *node) {
     if (node->inputs[CONV_FILTER]->sparsity != NULL) {
         if (conv2d_sparse_prepare(ctx, node, &st, kind) != LT_OK) return LT_ERROR;
     } else if (conv_prepare_kernel(ctx, node, &st, kind, 0, conv2d_f32, conv2d_i8,
-                                   conv2d_hybrid) != LT_OK) {
+                                   conv2d_hybrid) != LT_OK ||
+               (kind == CONV_KIND_F32 && conv2d_f32_fast_prepare(ctx, node, &st) != LT_OK) ||
+               (kind == CONV_KIND_I8 && conv2d_i8_fast_prepare(ctx, node, &st) != LT_OK)) {
         return LT_ERROR;
     }
     return conv_finish(ctx, node, &st);
@@ -858,6 +787,9 @@ static lt_status depthwise_conv2d_prepare(lt_context *ctx, lt_node *node) {
                                 "overflow the size type", (int)st.g.out_c,
                                 lt_ctx_num_threads(ctx));
     }
+    if ((kind == CONV_KIND_F32 && depthwise_f32_fast_prepare(ctx, node, &st) != LT_OK) ||
+        (kind == CONV_KIND_I8 && depthwise_i8_fast_prepare(ctx, node, &st) != LT_OK))
+        return LT_ERROR;
     return conv_finish(ctx, node, &st);
 }
 

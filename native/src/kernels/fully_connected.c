@@ -32,49 +32,13 @@
  * Threads: the float32, int8 and sparse kernels are split over output units (never over the
  * depth), so results are bit-identical for any num_threads; the hybrid kernel runs on one
  * thread (it quantizes each input row first). */
-#include "linear_common.h"
+#include "fc_internal.h"
 #include "sparse_walk.h"
 
 enum { FC_INPUT = 0, FC_WEIGHTS = 1, FC_BIAS = 2 };
 
 /* FullyConnectedOptions field ids */
 enum { FC_OPT_ACTIVATION = 0, FC_OPT_WEIGHTS_FORMAT = 1, FC_OPT_KEEP_NUM_DIMS = 2 };
-
-typedef struct fc_state fc_state;
-/* Computes units [u0, u1) of every row. Each output value is computed by the same
- * arithmetic however the units are cut, so results do not depend on the thread count. */
-typedef void (*fc_fn)(const fc_state *st, const lt_tensor *in, const lt_tensor *weights,
-                      const lt_tensor *bias, lt_tensor *out, int64_t u0, int64_t u1);
-
-/* Sparse weights as the kernel reads them, built once at prepare: for each output unit, its
- * entries row_ptr[u] .. row_ptr[u + 1] - 1; entry e covers `width` consecutive weights of
- * that unit starting at input column col[e], with values values[e * width ...]. width is the
- * block width of 1xB block-sparse weights (TensorFlow Lite's 1x4 / 1x16 encodings) and 1
- * otherwise (each stored weight its own entry). Stored zeros are kept so that results
- * (including inf/NaN propagation) equal the dense kernel's on the densified weights. */
-typedef struct fc_sparse {
-    int32_t width;
-    const int32_t *row_ptr;
-    const int32_t *col;
-    const uint16_t *col16; /* col narrowed when depth <= 65536 (less memory traffic), or NULL */
-    const float *values;
-} fc_sparse;
-
-struct fc_state {
-    fc_fn fn;
-    int64_t rows;   /* rows of x */
-    int64_t depth;  /* K: values per row, the weights' inner dimension */
-    int64_t units;  /* outputs per row */
-    linear_activation act;
-    linear_quant q;        /* int8 */
-    bool hybrid;           /* float input, int8 weights dequantized: run on weights_f32 */
-    lt_tensor weights_f32; /* hybrid: the weights dequantized at prepare */
-    bool hybrid_int;       /* float input, int8 weights: TensorFlow Lite's hybrid arithmetic */
-    const float *unit_scale;  /* hybrid_int: weight scale per unit */
-    const int32_t *row_sums;  /* hybrid_int: sum of each unit's int8 weights */
-    fc_sparse sparse;      /* sparse weights (float32, or int8 dequantized at prepare) */
-    int64_t work;          /* multiply-adds per invoke, saturated: worth threads? */
-};
 
 static void fully_connected_f32(const fc_state *st, const lt_tensor *in_t,
                                 const lt_tensor *weights_t, const lt_tensor *bias_t,
@@ -435,6 +399,10 @@ static lt_status fully_connected_prepare(lt_context *ctx, lt_node *node) {
                 return LT_ERROR;
         }
     }
+    if (weights->sparsity == NULL && !st.hybrid && !st.hybrid_int &&
+        ((kind == FC_F32 && fc_f32_fast_prepare(ctx, node, &st) != LT_OK) ||
+         (kind == FC_I8 && fc_i8_fast_prepare(ctx, node, &st) != LT_OK)))
+        return LT_ERROR;
     if (st.units == 0) st.rows = 0; /* empty output: nothing to compute */
     const double work = (double)st.rows * (double)st.units * (double)st.depth;
     st.work = work < (double)INT64_MAX / 2 ? (int64_t)work : INT64_MAX / 2;
