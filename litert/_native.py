@@ -97,6 +97,21 @@ lt_status lt_interpreter_get_tensor(lt_interpreter *interp, int tensor, void *da
                                     size_t bytes);
 
 const char *lt_version(void);
+
+lt_status lt_interpreter_set_profiling(lt_interpreter *interp, int enabled);
+int lt_interpreter_profiling(const lt_interpreter *interp);
+lt_status lt_interpreter_profile_reset(lt_interpreter *interp);
+
+typedef struct lt_profile_entry {
+    int node;
+    const char *op;
+    uint64_t total_ns;
+    uint64_t runs;
+} lt_profile_entry;
+
+int lt_interpreter_profile_count(const lt_interpreter *interp);
+lt_status lt_interpreter_profile_entry(const lt_interpreter *interp, int i,
+                                       lt_profile_entry *entry);
 """
 
 # Room for the messages of the calls that report errors into a caller's buffer.

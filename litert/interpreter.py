@@ -265,6 +265,101 @@ class Interpreter:
                 raise ValueError(native.last_error())
             self._allocated = False
 
+    # ---- profiling (litert's own addition; not in tf.lite.Interpreter) -------------------
+
+    def profile(self, enable=True):
+        """Turns per-op profiling of invoke() on or off.
+
+        While on, every invoke() times each op (node) it runs with a monotonic clock; read the
+        times with get_profile(). Turning it on starts from zero (it is a no-op when already
+        on); allocate_tensors() also starts from zero, since a new plan may use other
+        kernels. Turning it off discards the times. Off by default; while off it costs
+        nothing measurable.
+
+        Typical use::
+
+            interpreter.allocate_tensors()
+            interpreter.invoke()                 # warm-up, not profiled
+            interpreter.profile(True)
+            for _ in range(10):
+                interpreter.invoke()
+            for row in interpreter.get_profile(by="op"):
+                print(row["op"], row["count"], round(row["time_ms"], 3), round(row["percent"], 1))
+        """
+        with self._session() as native:
+            if lib.lt_interpreter_set_profiling(native.interp, 1 if enable else 0) != lib.LT_OK:
+                raise RuntimeError(native.last_error())
+
+    @property
+    def profiling(self):
+        """True while profiling is on (see profile())."""
+        return bool(lib.lt_interpreter_profiling(self._open().interp))
+
+    def reset_profile(self):
+        """Zeroes the profile's times and counts (e.g. after warm-up runs).
+
+        Raises:
+          RuntimeError: if profiling is off.
+        """
+        with self._session() as native:
+            if lib.lt_interpreter_profile_reset(native.interp) != lib.LT_OK:
+                raise RuntimeError(native.last_error())
+
+    def get_profile(self, by="node"):
+        """The time spent in each op since profiling was turned on (or reset / allocated).
+
+        Args:
+          by: "node" for one dict per node that invoke() runs, in execution order:
+              {'index': node index in the model, 'op': op name such as "CONV_2D",
+               'time_ms': mean time per invoke, 'total_ms': summed over the invokes,
+               'invokes': how many invokes ran it, 'percent': share of the summed time_ms}.
+            Nodes computed once at allocate (all inputs constant) are not run by invoke()
+            and are left out.
+            "op" for one dict per op type, sorted by time_ms, largest first:
+              {'op', 'count': how many nodes of that op, 'time_ms': sum of their mean times
+               per invoke, 'total_ms': sum of their total times, 'percent'}.
+
+        Returns [] before allocate_tensors() (no plan yet); entries have invokes 0 before the
+        first invoke().
+
+        Raises:
+          RuntimeError: if profiling is off (turn it on with profile(True) before invoke()).
+          ValueError: if `by` is neither "node" nor "op".
+        """
+        if by not in ("node", "op"):
+            raise ValueError(f'by should be "node" or "op", got {by!r}')
+        with self._session() as native:
+            if not lib.lt_interpreter_profiling(native.interp):
+                raise RuntimeError(
+                    "Profiling is off: call profile(True) before invoke() to record op times.")
+            entry = ffi.new("lt_profile_entry *")
+            nodes = []
+            for i in range(lib.lt_interpreter_profile_count(native.interp)):
+                if lib.lt_interpreter_profile_entry(native.interp, i, entry) != lib.LT_OK:
+                    raise RuntimeError(native.last_error())
+                runs = int(entry.runs)
+                total_ms = int(entry.total_ns) / 1e6
+                nodes.append({
+                    "index": int(entry.node),
+                    "op": string(entry.op),
+                    "time_ms": total_ms / runs if runs else 0.0,
+                    "total_ms": total_ms,
+                    "invokes": runs,
+                })
+        _add_percent(nodes)
+        if by == "node":
+            return nodes
+        ops = {}
+        for row in nodes:
+            op = ops.setdefault(row["op"], {"op": row["op"], "count": 0, "time_ms": 0.0,
+                                            "total_ms": 0.0})
+            op["count"] += 1
+            op["time_ms"] += row["time_ms"]
+            op["total_ms"] += row["total_ms"]
+        summary = sorted(ops.values(), key=lambda r: r["time_ms"], reverse=True)
+        _add_percent(summary)
+        return summary
+
     # ---- tensor data --------------------------------------------------------------------
 
     def set_tensor(self, tensor_index, value):
@@ -528,6 +623,13 @@ def _isa_level(isa):
     if isa not in ISA_LEVELS:
         raise ValueError(f"isa should be None or one of {', '.join(ISA_LEVELS)}; got {isa!r}")
     return ISA_LEVELS.index(isa) + 1
+
+
+def _add_percent(rows):
+    """Adds each row's share of the summed 'time_ms', in percent (0 when nothing was timed)."""
+    total = sum(row["time_ms"] for row in rows)
+    for row in rows:
+        row["percent"] = 100.0 * row["time_ms"] / total if total > 0 else 0.0
 
 
 def _as_immutable_bytes(model_content):

@@ -12,6 +12,7 @@
 #include "kernel_api.h"
 #include "model.h"
 #include "op_registry.h"
+#include "profiler.h"
 
 struct lt_interpreter {
     lt_context ctx;
@@ -32,6 +33,7 @@ struct lt_interpreter {
     uint8_t *arena;
     size_t arena_bytes;
     bool allocated;
+    lt_profiler prof;         /* per-node timing; tables exist only while enabled */
 };
 
 /* Data pointer of constants with no elements: never read, but kernels may expect non-NULL. */
@@ -283,6 +285,7 @@ lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *o
 
 void lt_interpreter_free(lt_interpreter *it) {
     if (it == NULL) return;
+    lt_profiler_disable(&it->prof);
     lt_thread_pool_free(it->ctx.pool);
     lt_ctx_free_plan(&it->ctx);
     lt_aligned_free(it->arena);
@@ -496,6 +499,16 @@ static lt_status plan_arena(lt_interpreter *it) {
     return LT_OK;
 }
 
+/* Records which nodes the new plan runs (all but the folded ones) and starts the counts from
+ * zero: times measured under an earlier plan (other shapes, other kernels) would mislead. */
+static void profile_new_plan(lt_interpreter *it) {
+    if (!it->prof.enabled) return;
+    lt_profiler_clear_order(&it->prof);
+    lt_profiler_reset(&it->prof);
+    for (int32_t n = 0; n < it->n_nodes; n++)
+        if (!it->nodes[n].folded) lt_profiler_add_node(&it->prof, n);
+}
+
 lt_status lt_interpreter_allocate(lt_interpreter *it) {
     if (it == NULL) return LT_ERROR;
     it->ctx.error[0] = '\0';
@@ -505,6 +518,21 @@ lt_status lt_interpreter_allocate(lt_interpreter *it) {
         return LT_ERROR;
     }
     it->allocated = true;
+    profile_new_plan(it);
+    return LT_OK;
+}
+
+/* The invoke loop with each node's kernel timed; kept apart so that the plain loop below
+ * stays as it is when profiling is off. */
+static lt_status invoke_profiled(lt_interpreter *it) {
+    for (int32_t n = 0; n < it->n_nodes; n++) {
+        lt_node *node = &it->nodes[n];
+        if (node->folded) continue;
+        uint64_t start = lt_profiler_now_ns();
+        lt_status st = node->op->invoke(&it->ctx, node);
+        lt_profiler_record(&it->prof, n, lt_profiler_now_ns() - start);
+        if (st != LT_OK) return LT_ERROR;
+    }
     return LT_OK;
 }
 
@@ -513,6 +541,7 @@ lt_status lt_interpreter_invoke(lt_interpreter *it) {
     if (!it->allocated)
         return lt_ctx_errorf(&it->ctx, "tensors are not allocated: call allocate (after any "
                              "resize) before invoke");
+    if (it->prof.enabled) return invoke_profiled(it);
     for (int32_t n = 0; n < it->n_nodes; n++) {
         lt_node *node = &it->nodes[n];
         if (node->folded) continue;
@@ -598,5 +627,59 @@ lt_status lt_interpreter_get_tensor(lt_interpreter *it, int tensor, void *data, 
         if (data == NULL) return lt_ctx_errorf(&it->ctx, "destination is NULL");
         memcpy(data, t->data, bytes);
     }
+    return LT_OK;
+}
+
+/* ---- Profiling ------------------------------------------------------------------------ */
+
+lt_status lt_interpreter_set_profiling(lt_interpreter *it, int enabled) {
+    if (it == NULL) return LT_ERROR;
+    if (!enabled) {
+        lt_profiler_disable(&it->prof);
+        return LT_OK;
+    }
+    if (it->prof.enabled) return LT_OK;
+    if (!lt_profiler_enable(&it->prof, it->n_nodes))
+        return lt_ctx_errorf(&it->ctx, "out of memory for the profiling table of %d nodes",
+                             (int)it->n_nodes);
+    if (it->allocated) profile_new_plan(it);
+    return LT_OK;
+}
+
+int lt_interpreter_profiling(const lt_interpreter *it) {
+    return it != NULL && it->prof.enabled ? 1 : 0;
+}
+
+lt_status lt_interpreter_profile_reset(lt_interpreter *it) {
+    if (it == NULL) return LT_ERROR;
+    if (!it->prof.enabled)
+        return lt_ctx_errorf(&it->ctx, "profiling is off: turn it on with "
+                             "lt_interpreter_set_profiling(interp, 1) first");
+    lt_profiler_reset(&it->prof);
+    return LT_OK;
+}
+
+int lt_interpreter_profile_count(const lt_interpreter *it) {
+    if (it == NULL || !it->prof.enabled || !it->allocated) return 0;
+    return it->prof.n_order;
+}
+
+lt_status lt_interpreter_profile_entry(const lt_interpreter *it, int i, lt_profile_entry *entry) {
+    if (it == NULL) return LT_ERROR;
+    lt_context *ctx = (lt_context *)&it->ctx; /* the error message is the only thing written */
+    if (entry == NULL) return lt_ctx_errorf(ctx, "profile entry: the destination is NULL");
+    int count = lt_interpreter_profile_count(it);
+    if (i < 0 || i >= count) {
+        if (!it->prof.enabled)
+            return lt_ctx_errorf(ctx, "profiling is off: turn it on with "
+                                 "lt_interpreter_set_profiling(interp, 1) before invoke");
+        return lt_ctx_errorf(ctx, "profile entry %d out of range (%d entries%s)", i, count,
+                             it->allocated ? "" : ": call allocate first");
+    }
+    int32_t node = it->prof.order[i];
+    entry->node = node;
+    entry->op = lt_interpreter_node_op_name(it, node);
+    entry->total_ns = it->prof.ns[node];
+    entry->runs = it->prof.runs[node];
     return LT_OK;
 }

@@ -2,7 +2,7 @@
  * pseudo-random values), times repeated invocations and reports the latency.
  *
  *   litert-run MODEL.tflite [--input x.npy]... [--runs N] [--warmup N] [--threads N]
- *              [--output-npy out.npy]
+ *              [--output-npy out.npy] [--profile]
  *
  * It uses the public C API only (litert/litert.h), so it doubles as an example of embedding
  * the runtime. Output goes to stdout in "key: value" lines that scripts can parse; any failure
@@ -31,7 +31,7 @@
 
 static const char usage_text[] =
     "usage: litert-run MODEL.tflite [--input x.npy]... [--runs N] [--warmup N] [--threads N]\n"
-    "                  [--output-npy out.npy]\n"
+    "                  [--output-npy out.npy] [--profile]\n"
     "\n"
     "Loads a TensorFlow Lite flatbuffer model, runs it and reports latency.\n"
     "\n"
@@ -46,6 +46,9 @@ static const char usage_text[] =
     "  --threads N        threads for the interpreter (default: the runtime's default;\n"
     "                     0 lets the runtime choose)\n"
     "  --output-npy FILE  save the first output of the last run as a .npy file\n"
+    "  --profile          time every op during the timed runs (not the warm-up ones) and\n"
+    "                     print, after the latency, the mean ms per invoke of each node and\n"
+    "                     of each op type, largest first, with their share of the total\n"
     "  -h, --help         show this help\n";
 
 /* ---- command line --------------------------------------------------------------------- */
@@ -59,6 +62,7 @@ typedef struct run_args {
     int threads;
     bool threads_given;
     const char *output_npy;
+    bool profile;
     bool help;
 } run_args;
 
@@ -147,6 +151,8 @@ static int parse_args(int argc, char **argv, run_args *args, char *err) {
                 return -1;
             }
             args->threads_given = true;
+        } else if (strcmp(arg, "--profile") == 0) {
+            args->profile = true;
         } else if (is_option(arg, "--output-npy")) {
             if ((value = option_value(argc, argv, &i, "--output-npy", err)) == NULL) return -1;
             args->output_npy = value;
@@ -304,6 +310,7 @@ typedef struct run_state {
     double *times_ms;
     double *sorted_ms;
     uint8_t *scratch;
+    struct profile_row *profile_rows; /* --profile: one per executed node, then per op type */
 } run_state;
 
 static void run_state_release(run_state *s) {
@@ -313,6 +320,7 @@ static void run_state_release(run_state *s) {
     free(s->times_ms);
     free(s->sorted_ms);
     free(s->scratch);
+    free(s->profile_rows);
     lt_interpreter_free(s->interp);
     lt_model_free(s->model);
     memset(s, 0, sizeof *s);
@@ -493,6 +501,11 @@ static int invoke_timed(run_state *s, const run_args *args, char *err) {
             return -1;
         }
     }
+    /* Turned on after the warm-up so that first-run effects stay out of the profile. */
+    if (args->profile && lt_interpreter_set_profiling(s->interp, 1) != LT_OK) {
+        set_err(err, "cannot turn profiling on: %s", lt_interpreter_error(s->interp));
+        return -1;
+    }
     size_t n = (size_t)args->runs;
     s->times_ms = malloc(n * sizeof *s->times_ms);
     s->sorted_ms = malloc(n * sizeof *s->sorted_ms);
@@ -521,6 +534,89 @@ static int invoke_timed(run_state *s, const run_args *args, char *err) {
     printf("latency min: %.6f ms\n", s->sorted_ms[0]);
     printf("latency median: %.6f ms\n", median);
     printf("latency mean: %.6f ms\n", sum / (double)n);
+    return 0;
+}
+
+/* ---- --profile ------------------------------------------------------------------------ */
+
+/* One line of a profile table: a node (node >= 0) or an op type (node = -1, count nodes). */
+typedef struct profile_row {
+    int node;
+    const char *op;
+    int count;
+    double ms; /* mean per invoke */
+} profile_row;
+
+/* Largest time first; ties in node order, then by name, so the output is deterministic. */
+static int compare_rows(const void *a, const void *b) {
+    const profile_row *x = a, *y = b;
+    if (x->ms != y->ms) return x->ms < y->ms ? 1 : -1;
+    if (x->node != y->node) return x->node < y->node ? -1 : 1;
+    return strcmp(x->op, y->op);
+}
+
+/* An op name as one field of the table: control bytes and spaces (possible in a custom op's
+ * code from an untrusted file) become '?', padded to `width`. */
+static void print_op_field(const char *op, int width) {
+    int n = 0;
+    for (const unsigned char *p = (const unsigned char *)op; *p != '\0'; p++, n++)
+        putchar(*p <= 0x20 || *p == 0x7f ? '?' : *p);
+    if (n == 0) {
+        putchar('?');
+        n = 1;
+    }
+    for (; n < width; n++) putchar(' ');
+}
+
+static double percent(double part, double total) { return total > 0.0 ? 100.0 * part / total : 0.0; }
+
+/* Prints the per-node and per-op-type tables, each sorted by mean time per invoke. */
+static int print_profile(run_state *s, char *err) {
+    int n = lt_interpreter_profile_count(s->interp);
+    /* Room for the node rows and as many op-type rows (at most one per node). */
+    s->profile_rows = calloc((size_t)(n > 0 ? 2 * n : 1), sizeof *s->profile_rows);
+    if (s->profile_rows == NULL) {
+        set_err(err, "out of memory for the profile of %d nodes", n);
+        return -1;
+    }
+    profile_row *nodes = s->profile_rows, *ops = s->profile_rows + n;
+    int n_ops = 0;
+    double total = 0.0;
+    for (int i = 0; i < n; i++) {
+        lt_profile_entry e;
+        if (lt_interpreter_profile_entry(s->interp, i, &e) != LT_OK) {
+            set_err(err, "cannot read profile entry %d: %s", i, lt_interpreter_error(s->interp));
+            return -1;
+        }
+        const char *op = e.op != NULL ? e.op : "";
+        double ms = e.runs > 0 ? (double)e.total_ns * 1e-6 / (double)e.runs : 0.0;
+        nodes[i] = (profile_row){e.node, op, 1, ms};
+        total += ms;
+        int k = 0;
+        while (k < n_ops && strcmp(ops[k].op, op) != 0) k++;
+        if (k == n_ops) ops[n_ops++] = (profile_row){-1, op, 0, 0.0};
+        ops[k].count++;
+        ops[k].ms += ms;
+    }
+    qsort(nodes, (size_t)n, sizeof *nodes, compare_rows);
+    qsort(ops, (size_t)n_ops, sizeof *ops, compare_rows);
+    printf("profile: %d nodes run, %d op types, mean ms per invoke over the timed runs\n", n,
+           n_ops);
+    printf("profile total: %.6f ms\n", total);
+    printf("profile by node:\n");
+    printf("  %6s  %-28s %12s %8s\n", "node", "op", "ms", "%");
+    for (int i = 0; i < n; i++) {
+        printf("  %6d  ", nodes[i].node);
+        print_op_field(nodes[i].op, 28);
+        printf(" %12.6f %8.2f\n", nodes[i].ms, percent(nodes[i].ms, total));
+    }
+    printf("profile by op:\n");
+    printf("  %-28s %6s %12s %8s\n", "op", "count", "ms", "%");
+    for (int k = 0; k < n_ops; k++) {
+        printf("  ");
+        print_op_field(ops[k].op, 28);
+        printf(" %6d %12.6f %8.2f\n", ops[k].count, ops[k].ms, percent(ops[k].ms, total));
+    }
     return 0;
 }
 
@@ -582,6 +678,7 @@ static int run(const run_args *args, char *err) {
     if (print_model_summary(&s, args, opts.num_threads, err) != 0) goto done;
     fflush(stdout);
     if (invoke_timed(&s, args, err) != 0) goto done;
+    if (args->profile && print_profile(&s, err) != 0) goto done;
     if (args->output_npy != NULL && save_first_output(&s, args->output_npy, err) != 0) goto done;
     status = 0;
 done:

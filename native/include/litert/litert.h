@@ -172,6 +172,38 @@ LT_API const char *lt_interpreter_node_op_name(const lt_interpreter *interp, int
 LT_API const char *lt_type_name_of(lt_type type);
 LT_API const char *lt_version(void);
 
+/* ---- Profiling ------------------------------------------------------------------------ */
+
+/* Per-node timing of lt_interpreter_invoke, off by default. enabled != 0 turns it on,
+ * starting from zero (no change if it is already on): this allocates a table sized by the
+ * node count, the only allocation of profiling, so it fails only when out of memory.
+ * 0 turns it off and frees the table.
+ * Allowed at any time, before or after allocate. While off, invoke pays one test per call;
+ * while on, two clock reads per node. */
+LT_API lt_status lt_interpreter_set_profiling(lt_interpreter *interp, int enabled);
+/* 1 while profiling is on, else 0 (also for NULL). */
+LT_API int lt_interpreter_profiling(const lt_interpreter *interp);
+/* Zeroes every time and run count, e.g. after warm-up runs. Error when profiling is off.
+ * lt_interpreter_allocate also zeroes them: a new plan may run different kernels. */
+LT_API lt_status lt_interpreter_profile_reset(lt_interpreter *interp);
+
+typedef struct lt_profile_entry {
+    int node;          /* index of the node (operator) in the subgraph */
+    const char *op;    /* its op name, e.g. "CONV_2D"; a custom op's custom code */
+    uint64_t total_ns; /* time in the node's kernel summed over its runs (CLOCK_MONOTONIC) */
+    uint64_t runs;     /* invokes that ran the node since enable / reset / allocate */
+} lt_profile_entry;
+
+/* Number of entries: one per node that invoke runs, in execution order. Nodes folded at
+ * allocate (all inputs constant, so computed once at prepare and skipped by invoke) are left
+ * out. 0 while profiling is off, and before allocate (or after a resize) when there is no
+ * plan yet. */
+LT_API int lt_interpreter_profile_count(const lt_interpreter *interp);
+/* Fills `entry` with entry i (0 <= i < lt_interpreter_profile_count). `op` points into the
+ * model and lives as long as it. Error for NULL arguments or i out of range. */
+LT_API lt_status lt_interpreter_profile_entry(const lt_interpreter *interp, int i,
+                                              lt_profile_entry *entry);
+
 #ifdef __cplusplus
 }
 #endif
