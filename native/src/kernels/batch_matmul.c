@@ -24,13 +24,34 @@
  *
  * Float loop order follows y's layout so the innermost loop runs along contiguous memory:
  * y as stored [K, N]: each output row accumulates rows of y scaled by x's entries (axpy);
- * y stored transposed [N, K]: each output is a dot product of a row of x with a row of y. */
+ * y stored transposed [N, K]: each output is a dot product of a row of x with a row of y.
+ *
+ * float32 with SIMD (AVX2+FMA, AVX-512; bmm_f32_fast_prepare): the packed-weight GEMM of
+ * gemm_f32.h, x's rows as A and y as the packed panels. A constant y (weights) is packed
+ * once at prepare, every one of its matrices; any other y is packed at invoke into scratch,
+ * one matrix at a time (K * N copies against M * K * N multiply-adds). With adj_x, x's
+ * matrix is transposed into scratch first so that its rows are contiguous. The matrices
+ * are shared among threads (one scratch slot each), each matrix computed whole by one
+ * thread with one FMA chain per output (gemm_f32.h): the results do not depend on the
+ * thread count, and differ from the reference kernel's by rounding only. */
+#include "alloc.h"
+#include "gemm_f32.h"
 #include "linear_common.h"
 
 enum { BMM_X = 0, BMM_Y = 1 };
 enum { BMM_OPT_ADJ_X = 0, BMM_OPT_ADJ_Y = 1 }; /* BatchMatMulOptions field ids */
 
 typedef struct bmm_state bmm_state;
+
+/* float32 SIMD path: y's packed layout and where each invoke's operands go. */
+typedef struct bmm_fast {
+    gemm_f32_packed layout; /* panels of one y matrix (data: see y_packed) */
+    size_t matrix_floats;   /* packed floats per y matrix */
+    const float *y_packed;  /* constant y: all its matrices, packed at prepare; else NULL */
+    size_t mc;              /* rows per gemm_f32_run call */
+    size_t slot_bytes;      /* scratch per thread: packed y (not constant), then x^T (adj_x) */
+    size_t xt_offset;       /* floats from a slot's start to x^T */
+} bmm_fast;
 /* One [M, K] x [K, N] product of the element type's kernel. */
 typedef void (*bmm_matrix_fn)(const bmm_state *st, const void *x, const void *y, void *out);
 
@@ -51,6 +72,8 @@ struct bmm_state {
     int64_t y_stride[LT_MAX_RANK];
     int64_t batches;                     /* product of batch_dims */
     bmm_quant q;                         /* int8 only */
+    const bmm_fast *fast;                /* float32 SIMD path, or NULL */
+    int64_t work;                        /* multiply-adds per invoke, saturated */
 };
 
 /* One [M, K] x [K, N] product. x's element (i, k) is x[i * xs_i + k * xs_k]. */
@@ -129,6 +152,115 @@ static void batch_matmul_run(const bmm_state *st, const void *x_, const void *y_
             idx[d] = 0;
         }
     }
+}
+
+/* Offsets (in matrices) of x's and y's matrices for output matrix b. */
+static void bmm_offsets(const bmm_state *st, int64_t b, int64_t *x_off, int64_t *y_off) {
+    *x_off = 0;
+    *y_off = 0;
+    for (int d = st->batch_rank - 1; d >= 0; d--) {
+        const int64_t i = b % st->batch_dims[d];
+        b /= st->batch_dims[d];
+        *x_off += i * st->x_stride[d];
+        *y_off += i * st->y_stride[d];
+    }
+}
+
+/* One invoke's operands for the float32 SIMD path, shared by the threads. */
+typedef struct bmm_f32_args {
+    const bmm_state *st;
+    const float *x, *y;
+    float *out;
+    uint8_t *scratch;
+    int64_t tasks;
+} bmm_f32_args;
+
+/* Task t computes its share of the output matrices with scratch slot t. */
+static void bmm_f32_tasks(void *arg, int64_t t0, int64_t t1) {
+    const bmm_f32_args *a = arg;
+    const bmm_state *st = a->st;
+    const bmm_fast *f = st->fast;
+    const size_t m = (size_t)st->m, k = (size_t)st->k, n = (size_t)st->n;
+    for (int64_t t = t0; t < t1; t++) {
+        /* constant y and no adj_x: no scratch (and no arithmetic on a NULL pointer) */
+        float *slot = NULL;
+        if (f->slot_bytes > 0) slot = (float *)(void *)(a->scratch + (size_t)t * f->slot_bytes);
+        const int64_t base = st->batches / a->tasks, extra = st->batches % a->tasks;
+        const int64_t b0 = t * base + (t < extra ? t : extra);
+        const int64_t b1 = b0 + base + (t < extra ? 1 : 0);
+        for (int64_t b = b0; b < b1; b++) {
+            int64_t x_off, y_off;
+            bmm_offsets(st, b, &x_off, &y_off);
+            const float *xm = a->x + (size_t)x_off * m * k;
+            gemm_f32_packed w = f->layout;
+            if (f->y_packed != NULL) {
+                w.data = f->y_packed + (size_t)y_off * f->matrix_floats;
+            } else {
+                /* y (k, j) is y[k * n + j], or y[j * k + k] with adj_y */
+                gemm_f32_pack_into(&f->layout, slot, a->y + (size_t)y_off * k * n,
+                                   st->adj_y ? k : 1, st->adj_y ? 1 : n, NULL);
+                w.data = slot;
+            }
+            const float *rows = xm;
+            if (st->adj_x) { /* x stored [K, M]: rows of x^T made contiguous */
+                float *xt = slot + f->xt_offset;
+                for (size_t i = 0; i < m; i++)
+                    for (size_t p = 0; p < k; p++) xt[i * k + p] = xm[p * m + i];
+                rows = xt;
+            }
+            float *om = a->out + (size_t)b * m * n;
+            size_t r = 0;
+            for (size_t rm = 0; r < m; r += rm) {
+                rm = gemm_f32_next_block(m - r, f->mc);
+                gemm_f32_run(&w, rm, rows + r * k, k, om + r * n, n, 0, (int64_t)n, -INFINITY,
+                             INFINITY);
+            }
+        }
+    }
+}
+
+/* Chooses the SIMD path for float32 when the ISA level has the GEMM's micro-kernels and
+ * every dimension is positive: packs a constant y, sizes the per-thread scratch. */
+static lt_status bmm_f32_fast_prepare(lt_context *ctx, lt_node *node, bmm_state *st) {
+    const lt_tensor *y = node->inputs[BMM_Y];
+    gemm_f32_kernels ker;
+    if (st->m <= 0 || st->k <= 0 || st->n <= 0 || st->batches <= 0 ||
+        !gemm_f32_kernels_for(lt_ctx_isa(ctx), &ker))
+        return LT_OK;
+    bmm_fast *f = lt_ctx_alloc(ctx, node, sizeof *f);
+    if (f == NULL) return LT_ERROR;
+    const size_t m = (size_t)st->m, k = (size_t)st->k, n = (size_t)st->n;
+    size_t slot = 0, xt = 0, bytes = 0;
+    if (!gemm_f32_layout(&ker, st->n, st->k, &f->layout, &f->matrix_floats))
+        goto overflow;
+    if (y->is_constant) {
+        const size_t y_matrices = (size_t)(lt_tensor_elements(y) / ((int64_t)k * (int64_t)n));
+        size_t floats;
+        if (!lt_mul_size(f->matrix_floats, y_matrices, &floats) ||
+            !lt_mul_size(floats, sizeof(float), &bytes))
+            goto overflow;
+        float *packed = lt_ctx_alloc(ctx, node, bytes);
+        if (packed == NULL) return LT_ERROR;
+        for (size_t i = 0; i < y_matrices; i++)
+            gemm_f32_pack_into(&f->layout, packed + i * f->matrix_floats,
+                               (const uint8_t *)y->data + i * k * n * sizeof(float),
+                               st->adj_y ? k : 1, st->adj_y ? 1 : n, NULL);
+        f->y_packed = packed;
+    } else {
+        slot = f->matrix_floats;
+    }
+    f->xt_offset = slot;
+    if (st->adj_x && (!lt_mul_size(m, k, &xt) || !lt_add_size(slot, xt, &slot))) goto overflow;
+    if (!lt_mul_size(slot, sizeof(float), &f->slot_bytes) ||
+        !lt_align_size(f->slot_bytes, &f->slot_bytes) ||
+        !lt_mul_size(f->slot_bytes, (size_t)lt_ctx_num_threads(ctx), &node->scratch_bytes))
+        goto overflow;
+    f->mc = gemm_f32_block_rows(st->k);
+    st->fast = f;
+    return LT_OK;
+overflow:
+    return lt_ctx_error(ctx, node, "packed operands of a %d x %d x %d product overflow the "
+                        "size type", (int)st->m, (int)st->k, (int)st->n);
 }
 
 /* Matrix strides (in matrices, not elements) of a tensor's batch dimensions aligned to the
@@ -232,6 +364,10 @@ static lt_status batch_matmul_prepare(lt_context *ctx, lt_node *node) {
     if (lt_tensor_elements(out) == 0) st.batches = 0; /* nothing to compute */
     bmm_batch_strides(&x->shape, ob.rank, st.batch_dims, st.x_stride);
     bmm_batch_strides(&y->shape, ob.rank, st.batch_dims, st.y_stride);
+    const double work = (double)st.batches * st.m * st.k * st.n;
+    st.work = work < (double)INT64_MAX / 2 ? (int64_t)work : INT64_MAX / 2;
+    if (x->type == LT_FLOAT32 && bmm_f32_fast_prepare(ctx, node, &st) != LT_OK)
+        return LT_ERROR;
 
     bmm_state *state = lt_ctx_alloc(ctx, node, sizeof *state);
     if (state == NULL) return LT_ERROR;
@@ -241,8 +377,17 @@ static lt_status batch_matmul_prepare(lt_context *ctx, lt_node *node) {
 }
 
 static lt_status batch_matmul_invoke(lt_context *ctx, lt_node *node) {
-    (void)ctx;
     const bmm_state *st = node->state;
+    if (st->fast != NULL) {
+        bmm_f32_args a = {st, lt_f32(node->inputs[BMM_X]), lt_f32(node->inputs[BMM_Y]),
+                          lt_f32(node->outputs[0]), node->scratch, 1};
+        if (st->work >= LT_PARALLEL_MIN_WORK) {
+            const int64_t threads = lt_ctx_num_threads(ctx);
+            a.tasks = st->batches < threads ? st->batches : threads;
+        }
+        lt_ctx_parallel_for(ctx, a.tasks, bmm_f32_tasks, &a);
+        return LT_OK;
+    }
     batch_matmul_run(st, node->inputs[BMM_X]->data, node->inputs[BMM_Y]->data,
                      node->outputs[0]->data);
     return LT_OK;
