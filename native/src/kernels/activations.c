@@ -21,6 +21,7 @@
  * the negative branch of LEAKY_RELU / PRELU is alpha * x even when alpha > 1. */
 #include <math.h>
 
+#include "act_simd.h"
 #include "elementwise_broadcast.h"
 #include "kernels.h"
 #include "quant_lut.h"
@@ -51,6 +52,7 @@ struct unary_state {
     unary_fn fn;        /* float32 */
     unary_q8_fn q8;     /* int8 */
     float alpha;        /* LEAKY_RELU's slope; unused by the others */
+    int64_t parallel_min; /* elements from which the threads split the work */
     union {
         int8_t lut[256];
         requant_q8 rq;
@@ -266,6 +268,39 @@ static lt_status unary_prepare_q8(lt_context *ctx, lt_node *node, unary_kind kin
     return lt_ctx_error(ctx, node, "no int8 kernel for this activation");
 }
 
+/* The SIMD float32 kernel of `kind` at the context's instruction-set level, or `portable`
+ * (act_simd.h: bit-identical for the piecewise-linear ones, within a few ulp for LOGISTIC
+ * and TANH). */
+static unary_fn simd_unary_for(const lt_context *ctx, unary_kind kind, unary_fn portable) {
+#if defined(LITERT_X86_KERNELS)
+    const int isa = lt_ctx_isa(ctx);
+    if (portable == NULL || isa < LT_ISA_AVX2) return portable;
+    int which = -1;
+    switch (kind) {
+    case UNARY_LOGISTIC: which = LT_ACT_SIMD_LOGISTIC; break;
+    case UNARY_TANH: which = LT_ACT_SIMD_TANH; break;
+    case UNARY_RELU: which = LT_ACT_SIMD_RELU; break;
+    case UNARY_RELU6: which = LT_ACT_SIMD_RELU6; break;
+    case UNARY_LEAKY_RELU: which = LT_ACT_SIMD_LEAKY_RELU; break;
+    case UNARY_HARD_SWISH: which = LT_ACT_SIMD_HARD_SWISH; break;
+    case UNARY_RELU_N1_TO_1: which = LT_ACT_SIMD_RELU_N1_TO_1; break;
+    }
+    if (which < 0) return portable;
+    return isa >= LT_ISA_AVX512 ? lt_act_f32_avx512[which] : lt_act_f32_avx2[which];
+#else
+    (void)ctx;
+    (void)kind;
+    return portable;
+#endif
+}
+
+/* One element's arithmetic does not depend on its neighbours (nor, in the SIMD kernels, on
+ * its position in a vector), so the elements can be split over the threads from this many on
+ * (about one operation per element, like the binary element-wise ops). The SIMD kernels of
+ * the piecewise-linear functions do 8-16 elements per instruction: they split from
+ * LT_PARALLEL_MIN_WORK elements on. */
+enum { UNARY_PARALLEL_MIN_ELEMENTS = LT_PARALLEL_MIN_WORK / 4 };
+
 static lt_status unary_prepare(lt_context *ctx, lt_node *node, unary_kind kind) {
     if (lt_check_io_count(ctx, node, 1, 1, 1) != LT_OK) return LT_ERROR;
     const lt_tensor *in = node->inputs[0];
@@ -289,22 +324,40 @@ static lt_status unary_prepare(lt_context *ctx, lt_node *node, unary_kind kind) 
 
     unary_state *st = lt_ctx_alloc(ctx, node, sizeof *st);
     if (st == NULL) return LT_ERROR;
-    st->fn = fn;
+    st->fn = simd_unary_for(ctx, kind, fn);
     st->alpha = alpha;
+    st->parallel_min = st->fn != fn && kind != UNARY_LOGISTIC && kind != UNARY_TANH
+                           ? LT_PARALLEL_MIN_WORK
+                           : UNARY_PARALLEL_MIN_ELEMENTS;
     if (in->type == LT_INT8 && unary_prepare_q8(ctx, node, kind, alpha, st) != LT_OK)
         return LT_ERROR;
     node->state = st;
     return LT_OK;
 }
 
+
+typedef struct unary_args {
+    const unary_state *st;
+    const void *in;
+    void *out;
+} unary_args;
+
+static void unary_run_range(void *arg, int64_t begin, int64_t end) {
+    const unary_args *a = arg;
+    const unary_state *st = a->st;
+    if (st->q8 != NULL)
+        st->q8(st, (const int8_t *)a->in + begin, (int8_t *)a->out + begin, end - begin);
+    else
+        st->fn((const float *)a->in + begin, (float *)a->out + begin, end - begin, st->alpha);
+}
+
 static lt_status unary_invoke(lt_context *ctx, lt_node *node) {
-    (void)ctx;
     const unary_state *st = node->state;
     const lt_tensor *in = node->inputs[0];
-    if (st->q8 != NULL)
-        st->q8(st, lt_i8(in), lt_i8(node->outputs[0]), lt_tensor_elements(in));
-    else
-        st->fn(lt_f32(in), lt_f32(node->outputs[0]), lt_tensor_elements(in), st->alpha);
+    const int64_t n = lt_tensor_elements(in);
+    unary_args a = {st, in->data, node->outputs[0]->data};
+    if (n >= st->parallel_min) lt_ctx_parallel_for(ctx, n, unary_run_range, &a);
+    else unary_run_range(&a, 0, n);
     return LT_OK;
 }
 

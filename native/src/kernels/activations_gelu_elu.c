@@ -17,6 +17,7 @@
  * sqrt(2 / pi) rounded to float once. */
 #include <math.h>
 
+#include "act_simd.h"
 #include "kernels.h"
 #include "quant_lut.h"
 #include "quant_math.h"
@@ -25,6 +26,7 @@ typedef void (*smooth_fn)(const float *in, float *out, int64_t n);
 
 typedef struct smooth_state {
     smooth_fn fn;    /* float32; NULL for int8 */
+    lt_act_f32_fn simd; /* float32 SIMD kernel replacing fn (act_simd.h), or NULL */
     int8_t lut[256]; /* int8 */
 } smooth_state;
 
@@ -65,8 +67,10 @@ static float elu_lut(float x) { return x < 0.0f ? expf(x) - 1.0f : x; }
 enum { GELU_OPT_APPROXIMATE = 0 };
 
 /* Checks one float32 or int8 input and an output of the same type and shape; stores `fn`
- * (float32) or the table of `lut_fn` (int8). */
-static lt_status smooth_prepare(lt_context *ctx, lt_node *node, smooth_fn fn, lt_lut_fn lut_fn) {
+ * (float32, or its SIMD form `simd` of act_simd.h when the level allows it; -1: none) or the
+ * table of `lut_fn` (int8). */
+static lt_status smooth_prepare(lt_context *ctx, lt_node *node, smooth_fn fn, int simd,
+                                lt_lut_fn lut_fn) {
     const lt_tensor *in = node->inputs[0];
     const lt_tensor *out = node->outputs[0];
     if (out == NULL) return lt_ctx_error(ctx, node, "output is required");
@@ -89,6 +93,14 @@ static lt_status smooth_prepare(lt_context *ctx, lt_node *node, smooth_fn fn, lt
         lt_lut_populate_i8(si, zi, so, zo, lut_fn, st->lut);
     } else {
         st->fn = fn;
+        st->simd = NULL;
+#if defined(LITERT_X86_KERNELS)
+        const int isa = lt_ctx_isa(ctx);
+        if (simd >= 0 && isa >= LT_ISA_AVX2)
+            st->simd = isa >= LT_ISA_AVX512 ? lt_act_f32_avx512[simd] : lt_act_f32_avx2[simd];
+#else
+        (void)simd;
+#endif
     }
     node->state = st;
     return LT_OK;
@@ -99,7 +111,9 @@ static lt_status gelu_prepare(lt_context *ctx, lt_node *node) {
         lt_check_options(ctx, node, LT_OPTS_GeluOptions) != LT_OK)
         return LT_ERROR;
     const bool approximate = lt_opt_bool(node, GELU_OPT_APPROXIMATE, false);
+    /* The exact form's erfc stays on the portable kernel (no SIMD erfc). */
     return smooth_prepare(ctx, node, approximate ? gelu_tanh_f32 : gelu_exact_f32,
+                          approximate ? LT_ACT_SIMD_GELU_TANH : -1,
                           approximate ? gelu_tanh_lut : gelu_exact_lut);
 }
 
@@ -107,17 +121,38 @@ static lt_status elu_prepare(lt_context *ctx, lt_node *node) {
     if (lt_check_io_count(ctx, node, 1, 1, 1) != LT_OK ||
         lt_check_options(ctx, node, LT_OPTS_NONE) != LT_OK)
         return LT_ERROR;
-    return smooth_prepare(ctx, node, elu_f32, elu_lut);
+    return smooth_prepare(ctx, node, elu_f32, -1, elu_lut);
 }
 
+typedef struct smooth_args {
+    const smooth_state *st;
+    const void *in;
+    void *out;
+} smooth_args;
+
+static void smooth_run_range(void *arg, int64_t begin, int64_t end) {
+    const smooth_args *a = arg;
+    const smooth_state *st = a->st;
+    if (st->simd != NULL)
+        st->simd((const float *)a->in + begin, (float *)a->out + begin, end - begin, 0.0f);
+    else if (st->fn != NULL)
+        st->fn((const float *)a->in + begin, (float *)a->out + begin, end - begin);
+    else
+        lt_lut_apply_i8(st->lut, (const int8_t *)a->in + begin, (int8_t *)a->out + begin,
+                        end - begin);
+}
+
+/* Elements are independent: split them over the threads from a few thousand on (these
+ * functions cost tens of operations per element). */
+enum { SMOOTH_PARALLEL_MIN_ELEMENTS = LT_PARALLEL_MIN_WORK / 16 };
+
 static lt_status smooth_invoke(lt_context *ctx, lt_node *node) {
-    (void)ctx;
     const smooth_state *st = node->state;
     const lt_tensor *in = node->inputs[0];
-    if (st->fn != NULL)
-        st->fn(lt_f32(in), lt_f32(node->outputs[0]), lt_tensor_elements(in));
-    else
-        lt_lut_apply_i8(st->lut, lt_i8(in), lt_i8(node->outputs[0]), lt_tensor_elements(in));
+    const int64_t n = lt_tensor_elements(in);
+    smooth_args a = {st, in->data, node->outputs[0]->data};
+    if (n >= SMOOTH_PARALLEL_MIN_ELEMENTS) lt_ctx_parallel_for(ctx, n, smooth_run_range, &a);
+    else smooth_run_range(&a, 0, n);
     return LT_OK;
 }
 

@@ -28,6 +28,7 @@
 #include <math.h>
 
 #include "elementwise_broadcast.h"
+#include "eltwise_simd.h"
 #include "kernels.h"
 #include "quant_math.h"
 
@@ -38,7 +39,7 @@ _Static_assert((uintmax_t)INT_MAX < (uintmax_t)UINT32_MAX,
 
 typedef enum binary_kind { BINARY_ADD, BINARY_SUB, BINARY_MUL, BINARY_DIV } binary_kind;
 
-typedef struct clamp_f32 { float lo, hi; } clamp_f32;
+typedef lt_eltwise_clamp_f32 clamp_f32;
 typedef struct clamp_i32 { int32_t lo, hi; } clamp_i32;
 
 /* ---- float32 ------------------------------------------------------------------------- */
@@ -133,18 +134,14 @@ DEFINE_I32_ROWS(div)
 /* ---- int8 ---------------------------------------------------------------------------- */
 
 /* ADD / SUB: TensorFlow Lite's 8-bit add arithmetic (left shift 20, per-input multipliers
- * below 1, one output multiplier below 1). The shifted values fit int32: |x - zp| <= 255. */
-typedef struct addsub_q8 {
-    int32_t a_offset, b_offset; /* -zero_point of each input */
-    lt_qmul a_mul, b_mul, out_mul; /* shifts <= 0 */
-    int32_t out_zp, lo, hi;
-} addsub_q8;
+ * below 1, one output multiplier below 1; eltwise_simd.h). The shifted values fit int32:
+ * |x - zp| <= 255. */
+typedef lt_eltwise_addsub_q8 addsub_q8;
 
-enum { ADD_Q8_LEFT_SHIFT = 20 };
+enum { ADD_Q8_LEFT_SHIFT = LT_ELTWISE_ADD_Q8_LEFT_SHIFT };
 
 static inline int32_t addsub_q8_scaled(int32_t x, int32_t offset, lt_qmul m) {
-    const int32_t shifted = (x + offset) * (1 << ADD_Q8_LEFT_SHIFT);
-    return lt_multiply_by_quantized_multiplier_smaller_than_one(shifted, m.multiplier, m.shift);
+    return lt_eltwise_addsub_q8_scaled(x, offset, m);
 }
 
 static inline int8_t addsub_q8_finish(int32_t raw, const addsub_q8 *p) {
@@ -165,11 +162,7 @@ static inline int8_t sub_q8(int8_t x, int8_t y, const addsub_q8 *p) {
 
 /* MUL: one multiplier scale_a * scale_b / scale_out on the product of the offset inputs
  * (at most 255 * 255 in magnitude). */
-typedef struct mul_q8_params {
-    int32_t a_offset, b_offset;
-    lt_qmul out_mul;
-    int32_t out_zp, lo, hi;
-} mul_q8_params;
+typedef lt_eltwise_mul_q8 mul_q8_params;
 
 static inline int8_t mul_q8(int8_t x, int8_t y, const mul_q8_params *p) {
     const int32_t prod = (x + p->a_offset) * (y + p->b_offset);
@@ -214,6 +207,12 @@ static int64_t find_zero_i32(const int32_t *x, int64_t n) {
 
 /* ---- prepare / invoke ---------------------------------------------------------------- */
 
+/* Element-wise ops do about one operation per element (memory bound: 12 bytes moved), far
+ * less than a multiply-add loop's work per unit; from this many output elements on (a few
+ * microseconds of work) splitting still pays for the hand-off. The float32 SIMD rows do 8-16
+ * elements per instruction: they split from LT_PARALLEL_MIN_WORK elements on. */
+enum { BINARY_PARALLEL_MIN_ELEMENTS = LT_PARALLEL_MIN_WORK / 4 };
+
 typedef struct binary_state {
     lt_bcast_plan plan;
     const lt_bcast_rows *rows; /* arithmetic for the (op, type) pair */
@@ -226,6 +225,7 @@ typedef struct binary_state {
     } clamp;                   /* row parameters: the fused clamp, or int8 requantization */
     int post_activation;       /* float32 non-clamp fused activation (TANH), else NONE */
     bool scan_divisor;         /* int32 DIV with a non-constant divisor: check for 0 */
+    int64_t parallel_min;      /* output elements from which the threads split the work */
 } binary_state;
 
 static const char *const options_name[] = {"AddOptions", "SubOptions", "MulOptions",
@@ -246,6 +246,32 @@ static const lt_bcast_rows *rows_for(binary_kind kind, lt_type type) {
     default: return NULL;
     }
 }
+
+/* The SIMD rows of (op, type) at the context's instruction-set level, or the portable ones
+ * when there are none (int32, int8 DIV, portable level, non-x86 builds). The SIMD rows take
+ * the same parameters and give bit-identical results (eltwise_simd.h). */
+static const lt_bcast_rows *simd_rows_for(const lt_context *ctx, binary_kind kind, lt_type type,
+                                          const lt_bcast_rows *portable) {
+#if defined(LITERT_X86_KERNELS)
+    const int isa = lt_ctx_isa(ctx);
+    const bool avx512 = isa >= LT_ISA_AVX512;
+    if (isa >= LT_ISA_AVX2) {
+        if (type == LT_FLOAT32)
+            return avx512 ? &lt_eltwise_f32_rows_avx512[kind] : &lt_eltwise_f32_rows_avx2[kind];
+        if (type == LT_INT8 && kind != BINARY_DIV)
+            return avx512 ? &lt_eltwise_q8_rows_avx512[kind] : &lt_eltwise_q8_rows_avx2[kind];
+    }
+#else
+    (void)ctx;
+    (void)kind;
+    (void)type;
+#endif
+    return portable;
+}
+
+_Static_assert((int)BINARY_ADD == LT_ELTWISE_ADD && (int)BINARY_SUB == LT_ELTWISE_SUB &&
+                   (int)BINARY_MUL == LT_ELTWISE_MUL && (int)BINARY_DIV == LT_ELTWISE_DIV,
+               "the SIMD row tables are indexed by binary_kind");
 
 /* Clamp bounds of a fused activation on int32; false for activations that are not clamps. */
 static bool int32_activation_range(int act, int32_t *lo, int32_t *hi) {
@@ -340,7 +366,9 @@ static lt_status binary_prepare(lt_context *ctx, lt_node *node, binary_kind kind
         return lt_ctx_error(ctx, node, "cannot plan the broadcast of %s and %s",
                             lt_shape_str(&a->shape, a_str, sizeof a_str),
                             lt_shape_str(&b->shape, b_str, sizeof b_str));
-    st->rows = rows;
+    st->rows = simd_rows_for(ctx, kind, a->type, rows);
+    st->parallel_min = st->rows != rows && a->type == LT_FLOAT32 ? LT_PARALLEL_MIN_WORK
+                                                                 : BINARY_PARALLEL_MIN_ELEMENTS;
     st->elem_size = lt_type_size(a->type);
     st->post_activation = LT_ACT_NONE;
     st->scan_divisor = false;
@@ -376,10 +404,6 @@ static lt_status binary_prepare(lt_context *ctx, lt_node *node, binary_kind kind
     return LT_OK;
 }
 
-/* Element-wise ops do about one operation per element (memory bound: 12 bytes moved), far
- * less than a multiply-add loop's work per unit; from this many output elements on (a few
- * microseconds of work) splitting still pays for the hand-off. */
-enum { BINARY_PARALLEL_MIN_ELEMENTS = LT_PARALLEL_MIN_WORK / 4 };
 
 /* One invoke's operands, shared by the threads that each compute a range of outputs. */
 typedef struct binary_args {
@@ -413,7 +437,7 @@ static lt_status binary_invoke(lt_context *ctx, lt_node *node) {
     /* Split over output elements: each element's arithmetic is the same whatever the cut,
      * so the result does not depend on the thread count. Below the threshold the hand-off
      * to the workers costs more than the loop. */
-    if (st->plan.out_elements >= BINARY_PARALLEL_MIN_ELEMENTS)
+    if (st->plan.out_elements >= st->parallel_min)
         lt_ctx_parallel_for(ctx, st->plan.out_elements, binary_run_range, &args);
     else
         binary_run_range(&args, 0, st->plan.out_elements);

@@ -44,6 +44,7 @@
 #include <math.h>
 
 #include "kernels.h"
+#include "pool_simd.h"
 #include "quant_math.h"
 
 enum { REDUCE_INPUT = 0, REDUCE_AXES = 1 };
@@ -80,6 +81,8 @@ typedef struct reduce_state {
     mean_q8 q8;
     bool is_sum_q8;   /* int8 SUM: sums into scratch, then sum_q8 */
     sum_q8_params sq8;
+    lt_mean_rows_fn mean_simd; /* MEAN over [K, R, C] by a SIMD kernel (pool_simd.h), or NULL */
+    lt_mean_params mean;       /* its parameters */
 } reduce_state;
 
 typedef enum reduce_kind {
@@ -353,6 +356,30 @@ static lt_status prepare_mean_q8(lt_context *ctx, lt_node *node, reduce_state *s
     return LT_OK;
 }
 
+/* The SIMD MEAN kernel for st's plan at the context's level (float32 and int8 MEAN of the
+ * [K, R, C] form with C > 1, where channels map to lanes), with its parameters; NULL
+ * otherwise. Its results are bit-identical to mean_f32 / mean_q8_run. */
+static lt_mean_rows_fn simd_mean_for(const lt_context *ctx, reduce_kind kind, lt_type type,
+                                     reduce_state *st) {
+#if defined(LITERT_X86_KERNELS)
+    const int isa = lt_ctx_isa(ctx);
+    const mean_split m = mean_split_of(&st->plan);
+    if (kind != REDUCE_KIND_MEAN || isa < LT_ISA_AVX2 || m.r == 0 || m.c < 2) return NULL;
+    const bool z = isa >= LT_ISA_AVX512;
+    st->mean = (lt_mean_params){m.k, m.r, m.c, (float)st->plan.count, st->q8.mul, st->q8.sub,
+                                st->q8.add};
+    if (type == LT_FLOAT32) return z ? lt_mean_f32_avx512 : lt_mean_f32_avx2;
+    if (type == LT_INT8) return z ? lt_mean_q8_avx512 : lt_mean_q8_avx2;
+    return NULL;
+#else
+    (void)ctx;
+    (void)kind;
+    (void)type;
+    (void)st;
+    return NULL;
+#endif
+}
+
 static lt_status reduce_prepare(lt_context *ctx, lt_node *node, reduce_kind kind) {
     reduce_state st = {0};
     if (lt_check_io_count(ctx, node, 2, 2, 1) != LT_OK ||
@@ -420,6 +447,7 @@ static lt_status reduce_prepare(lt_context *ctx, lt_node *node, reduce_kind kind
                                 (double)si, (int)zi, (double)so, (int)zo);
         }
     }
+    st.mean_simd = simd_mean_for(ctx, kind, in->type, &st);
     reduce_state *state = lt_ctx_alloc(ctx, node, sizeof *state);
     if (state == NULL) return LT_ERROR;
     *state = st;
@@ -427,9 +455,29 @@ static lt_status reduce_prepare(lt_context *ctx, lt_node *node, reduce_kind kind
     return LT_OK;
 }
 
+typedef struct mean_simd_args {
+    const reduce_state *st;
+    const void *in;
+    void *out;
+} mean_simd_args;
+
+static void mean_simd_range(void *arg, int64_t o0, int64_t o1) {
+    const mean_simd_args *a = arg;
+    a->st->mean_simd(&a->st->mean, a->in, a->out, o0, o1);
+}
+
 static lt_status reduce_invoke(lt_context *ctx, lt_node *node) {
     const reduce_state *st = node->state;
-    if (st->is_mean_q8)
+    if (st->mean_simd != NULL) {
+        /* Outputs split over the threads as mean_f32_range does, from 4 times more input
+         * (the kernels sum 8-16 lanes per instruction); each output's arithmetic is the same
+         * for any cut. */
+        mean_simd_args a = {st, node->inputs[REDUCE_INPUT]->data, node->outputs[0]->data};
+        if (st->plan.in_elements >= 4 * (int64_t)LT_PARALLEL_MIN_WORK)
+            lt_ctx_parallel_for(ctx, st->plan.out_elements, mean_simd_range, &a);
+        else
+            mean_simd_range(&a, 0, st->plan.out_elements);
+    } else if (st->is_mean_q8)
         mean_q8_run(&st->plan, &st->q8, lt_i8(node->inputs[REDUCE_INPUT]),
                     lt_i8(node->outputs[0]), node->scratch);
     else if (st->is_sum_q8)
