@@ -117,7 +117,8 @@ class Interpreter:
       experimental_preserve_all_tensors: must be False: the runtime reuses the memory of
         intermediate tensors, so their values after invoke() are not kept.
       isa: highest instruction-set level the kernels may use ("portable", "avx2", "avx512",
-        "avx512vnni"; see isa_levels()); None uses the best the CPU has. The LITERT_ISA
+        "avx512vnni", "neon", "neondot"; see isa_levels()); None uses the best the CPU has
+        (a level of another architecture means portable). The LITERT_ISA
         environment variable caps it further. For testing and for comparing kernels.
 
     Raises:
@@ -608,12 +609,13 @@ class SignatureRunner:
                     for name, index in self._outputs.items()}
 
 
-ISA_LEVELS = ("portable", "avx2", "avx512", "avx512vnni")  # litert.h's LT_ISA_* 1..4, in order
+# litert.h's LT_ISA_* 1..6, in order: portable, then the x86-64 ladder, then the ARM one.
+ISA_LEVELS = ("portable", "avx2", "avx512", "avx512vnni", "neon", "neondot")
 
 
 def isa_levels():
     """Names of the instruction-set levels this CPU and build can run, lowest first
-    ("portable" always comes first)."""
+    ("portable" always comes first, then this architecture's SIMD levels)."""
     return [name for i, name in enumerate(ISA_LEVELS, start=1) if lib.lt_isa_supported(i)]
 
 

@@ -25,7 +25,9 @@ def _add_model():
 def test_levels_start_with_portable_and_follow_order():
     levels = litert.isa_levels()
     assert levels[0] == "portable"
-    assert levels == list(ISA_LEVELS[: len(levels)])
+    assert levels == sorted(levels, key=ISA_LEVELS.index)
+    # one architecture's ladder only
+    assert not ({"avx2", "neon"} <= set(levels))
 
 
 def test_best_level_is_used_and_option_caps_it():
@@ -39,6 +41,12 @@ def test_best_level_is_used_and_option_caps_it():
 def test_unknown_isa_is_a_clear_error():
     with pytest.raises(ValueError, match="isa should be None or one of"):
         litert.Interpreter(model_content=_add_model(), isa="sse9")
+
+
+def test_level_of_another_architecture_means_portable():
+    model = _add_model()
+    foreign = "neon" if "avx2" in litert.isa_levels() else "avx2"
+    assert litert.Interpreter(model_content=model, isa=foreign).isa == "portable"
 
 
 def _isa_under_env(value):

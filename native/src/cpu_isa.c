@@ -1,6 +1,11 @@
-/* CPU feature detection for the x86-64 kernel levels: CPUID for the instruction sets and
- * XGETBV for the operating system's support of the registers they use (an OS that does not
- * save the ZMM state on context switches makes AVX-512 unusable even on a CPU that has it). */
+/* CPU feature detection for the SIMD kernel levels.
+ * x86-64: CPUID for the instruction sets and XGETBV for the operating system's support of
+ * the registers they use (an OS that does not save the ZMM state on context switches makes
+ * AVX-512 unusable even on a CPU that has it).
+ * aarch64: NEON is part of the architecture; the dot-product instructions are optional
+ * (Armv8.2+), reported by Linux in AT_HWCAP. 32-bit ARM: NEON is optional, in AT_HWCAP.
+ * Without Linux's auxiliary vector (bare metal), only what the compiler was told to assume
+ * (__ARM_NEON, __ARM_FEATURE_DOTPROD) is used. */
 #include "cpu_isa.h"
 
 #include <string.h>
@@ -8,6 +13,11 @@
 #if defined(__x86_64__) && defined(LITERT_X86_KERNELS) && (defined(__GNUC__) || defined(__clang__))
 #include <cpuid.h>
 #define LT_DETECT_X86 1
+#endif
+
+#if defined(LITERT_ARM_KERNELS) && (defined(__aarch64__) || defined(__arm__)) && defined(__linux__)
+#include <sys/auxv.h>
+#define LT_DETECT_ARM_LINUX 1
 #endif
 
 #ifdef LT_DETECT_X86
@@ -20,7 +30,24 @@ static unsigned long long read_xcr0(void) {
 #endif
 
 int lt_cpu_best_isa(void) {
-#ifdef LT_DETECT_X86
+#if defined(LITERT_ARM_KERNELS) && defined(__aarch64__)
+#if defined(LT_DETECT_ARM_LINUX)
+    const unsigned long hwcap = getauxval(AT_HWCAP);
+    return (hwcap & (1ul << 20)) /* HWCAP_ASIMDDP */ ? LT_ISA_NEON_DOTPROD : LT_ISA_NEON;
+#elif defined(__ARM_FEATURE_DOTPROD)
+    return LT_ISA_NEON_DOTPROD;
+#else
+    return LT_ISA_NEON;
+#endif
+#elif defined(LITERT_ARM_KERNELS) && defined(__arm__)
+#if defined(LT_DETECT_ARM_LINUX)
+    return (getauxval(AT_HWCAP) & (1ul << 12)) /* HWCAP_NEON */ ? LT_ISA_NEON : LT_ISA_PORTABLE;
+#elif defined(__ARM_NEON)
+    return LT_ISA_NEON;
+#else
+    return LT_ISA_PORTABLE;
+#endif
+#elif defined(LT_DETECT_X86)
     unsigned int a, b, c, d;
     if (!__get_cpuid(1, &a, &b, &c, &d)) return LT_ISA_PORTABLE;
     const bool osxsave = (c >> 27) & 1, fma = (c >> 12) & 1, avx = (c >> 28) & 1;
@@ -49,7 +76,9 @@ bool lt_isa_parse(const char *name, int *isa) {
     } levels[] = {{"portable", LT_ISA_PORTABLE},
                   {"avx2", LT_ISA_AVX2},
                   {"avx512", LT_ISA_AVX512},
-                  {"avx512vnni", LT_ISA_AVX512_VNNI}};
+                  {"avx512vnni", LT_ISA_AVX512_VNNI},
+                  {"neon", LT_ISA_NEON},
+                  {"neondot", LT_ISA_NEON_DOTPROD}};
     for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
         if (strcmp(name, levels[i].name) == 0) {
             *isa = levels[i].isa;
@@ -65,10 +94,25 @@ const char *lt_isa_name(int isa) {
     case LT_ISA_AVX2: return "avx2";
     case LT_ISA_AVX512: return "avx512";
     case LT_ISA_AVX512_VNNI: return "avx512vnni";
+    case LT_ISA_NEON: return "neon";
+    case LT_ISA_NEON_DOTPROD: return "neondot";
     default: return "unknown";
     }
 }
 
+/* Which ladder a level is on: 0 portable, 1 x86, 2 ARM. */
+static int isa_family(int isa) {
+    if (isa >= LT_ISA_AVX2 && isa <= LT_ISA_AVX512_VNNI) return 1;
+    if (isa >= LT_ISA_NEON && isa <= LT_ISA_NEON_DOTPROD) return 2;
+    return 0;
+}
+
+int lt_isa_cap(int level, int cap) {
+    if (isa_family(cap) != isa_family(level)) return LT_ISA_PORTABLE;
+    return cap < level ? cap : level;
+}
+
 int lt_isa_supported(int isa) {
-    return isa >= LT_ISA_PORTABLE && isa <= lt_cpu_best_isa();
+    if (isa == LT_ISA_PORTABLE) return 1;
+    return isa_family(isa) != 0 && lt_isa_cap(lt_cpu_best_isa(), isa) == isa;
 }

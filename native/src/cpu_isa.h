@@ -16,7 +16,12 @@
  * Pure: asks the CPU each time, keeps nothing. */
 int lt_cpu_best_isa(void);
 
-/* Parses a level name ("portable", "avx2", "avx512", "avx512vnni"); false if unknown. */
+/* `level` limited by `cap` (both real levels): the lower of the two on one architecture's
+ * ladder, portable when the cap belongs to another architecture. */
+int lt_isa_cap(int level, int cap);
+
+/* Parses a level name ("portable", "avx2", "avx512", "avx512vnni", "neon", "neondot");
+ * false if unknown. */
 bool lt_isa_parse(const char *name, int *isa);
 
 #endif

@@ -207,21 +207,22 @@ static bool setup_nodes(lt_interpreter *it) {
 /* The kernels' level: the CPU's best, capped by the options and then by LITERT_ISA. */
 static bool choose_isa(const lt_options *opts, int *isa, char *err, size_t err_len) {
     int level = lt_cpu_best_isa();
-    if (opts->isa < LT_ISA_BEST || opts->isa > LT_ISA_AVX512_VNNI) {
+    if (opts->isa < LT_ISA_BEST || opts->isa > LT_ISA_NEON_DOTPROD) {
         set_create_error(err, err_len, "options.isa is %d; expected LT_ISA_BEST (0) or a level "
-                         "from LT_ISA_PORTABLE (1) to LT_ISA_AVX512_VNNI (4)", opts->isa);
+                         "from LT_ISA_PORTABLE (1) to LT_ISA_NEON_DOTPROD (6)", opts->isa);
         return false;
     }
-    if (opts->isa != LT_ISA_BEST && opts->isa < level) level = opts->isa;
+    if (opts->isa != LT_ISA_BEST) level = lt_isa_cap(level, opts->isa);
     const char *env = getenv("LITERT_ISA");
     if (env != NULL && env[0] != '\0') {
         int cap;
         if (!lt_isa_parse(env, &cap)) {
             set_create_error(err, err_len, "environment variable LITERT_ISA is '%.40s'; expected "
-                             "portable, avx2, avx512 or avx512vnni (or unset it)", env);
+                             "portable, avx2, avx512, avx512vnni, neon or neondot (or unset "
+                             "it)", env);
             return false;
         }
-        if (cap < level) level = cap;
+        level = lt_isa_cap(level, cap);
     }
     *isa = level;
     return true;

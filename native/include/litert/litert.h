@@ -86,7 +86,8 @@ LT_API int lt_model_signature_io_tensor(const lt_model *model, int sig, int is_o
 
 /* Instruction-set levels of the kernels. Each level includes the ones below it; the runtime
  * uses the best one the CPU supports unless capped (lt_options.isa, or the LITERT_ISA
- * environment variable: "portable", "avx2", "avx512" or "avx512vnni", which caps further).
+ * environment variable: "portable", "avx2", "avx512", "avx512vnni", "neon" or "neondot",
+ * which caps further).
  * LT_ISA_PORTABLE is the plain C kernels, the ground truth the SIMD kernels are tested
  * against. */
 enum {
@@ -94,8 +95,12 @@ enum {
     LT_ISA_PORTABLE = 1,
     LT_ISA_AVX2 = 2,        /* x86-64 AVX2 + FMA */
     LT_ISA_AVX512 = 3,      /* x86-64 AVX-512 F, BW, DQ, VL */
-    LT_ISA_AVX512_VNNI = 4  /* the above + AVX512-VNNI (int8 dot products) */
+    LT_ISA_AVX512_VNNI = 4, /* the above + AVX512-VNNI (int8 dot products) */
+    LT_ISA_NEON = 5,        /* ARM Advanced SIMD (aarch64, or 32-bit ARM with NEON) */
+    LT_ISA_NEON_DOTPROD = 6 /* aarch64 NEON + SDOT/UDOT (int8 dot products) */
 };
+/* Levels form one ladder per architecture (portable, then x86's or ARM's in order); a cap
+ * from the other architecture's ladder means portable. */
 
 /* Name of a level ("portable", "avx2", ...; "unknown" for other values). */
 LT_API const char *lt_isa_name(int isa);
