@@ -64,7 +64,7 @@ class ModelSpec:
 
     key: str            # unique; --models selects by key or key prefix
     title: str          # the table's model column
-    dtype: str          # "float32" or "int8": the model's arithmetic
+    dtype: str          # "float32", "int8" or "dynamic" (int8 weights, float32 activations)
     converter: str      # "tf" (TensorFlow's TFLiteConverter) or "litert" (ours)
     build: Callable[[], bytes]
     feed: str = "image"  # how inputs are made: "image", "dense" or "tokens"
@@ -101,6 +101,13 @@ def _litert_convert(model, int8_samples=None) -> bytes:
     if int8_samples is None:
         return convert(model)
     return convert(model, quantize="int8", calibration=int8_samples)
+
+
+def _litert_convert_dynamic(model) -> bytes:
+    """Dynamic-range quantization: int8 weights, float32 activations (hybrid ops)."""
+    from litert.converter import convert
+
+    return convert(model, quantize="dynamic")
 
 
 def _calibration_images(count=8, seed=3) -> np.ndarray:
@@ -189,12 +196,16 @@ SPECS = [
               lambda: _tf_convert(_mobilenet_v2(), _calibration_images())),
     ModelSpec("mnv2-int8-litert", "MobileNetV2 224", "int8", "litert",
               lambda: _litert_convert(_mobilenet_v2(), _calibration_images())),
+    ModelSpec("mnv2-dyn-litert", "MobileNetV2 224", "dynamic", "litert",
+              lambda: _litert_convert_dynamic(_mobilenet_v2())),
     ModelSpec("resnet50-f32-tf", "ResNet50 224", "float32", "tf",
               lambda: _tf_convert(_resnet50())),
     ModelSpec("mlp-f32-tf", "MLP 784-512-256-10", "float32", "tf",
               lambda: _tf_convert(_mlp()), feed="dense"),
     ModelSpec("mlp-f32-litert", "MLP 784-512-256-10", "float32", "litert",
               lambda: _litert_convert(_mlp()), feed="dense"),
+    ModelSpec("mlp-dyn-litert", "MLP 784-512-256-10", "dynamic", "litert",
+              lambda: _litert_convert_dynamic(_mlp()), feed="dense"),
     ModelSpec("lstm-f32-litert", f"Embedding+LSTM(128), {SEQ} steps", "float32", "litert",
               lambda: _litert_convert(_lstm()), feed="tokens"),
     ModelSpec("transformer-f32-litert", f"Transformer encoder block, {SEQ} tokens", "float32",

@@ -43,12 +43,17 @@
  * and the time falls as sparsity rises. Any other sparse filter (larger window, strides,
  * groups, int8 or hybrid) is rejected at prepare with a pointer to DENSIFY.
  *
- * Threads: the float32 and int8 kernels compute any range of output pixels (batch x height x
- * width flattened), so invoke cuts the pixels into one contiguous share per thread
+ * Threads: the float32, int8 and hybrid kernels compute any range of output pixels (batch x
+ * height x width flattened), so invoke cuts the pixels into one contiguous share per thread
  * (lt_ctx_parallel_for); each value's arithmetic is the same whatever the cut, so results
- * are bit-identical for any num_threads. The hybrid and sparse kernels run on one thread. */
+ * are bit-identical for any num_threads. The hybrid kernels first quantize every batch image
+ * into the scratch (conv_hybrid_quantize: min / max, then the values, each pass cut into
+ * pieces over the threads; hybrid_fast.h says why the int8 values do not depend on the
+ * cut). The sparse kernel runs on one thread. SIMD hybrid kernels: conv2d_i8_fast.c
+ * (CONV_2D on the int8 GEMM) and hybrid_fast.c (DEPTHWISE_CONV_2D). */
 #include "alloc.h"
 #include "conv_internal.h"
+#include "hybrid_fast.h"
 #include "sparse_walk.h"
 
 /* ---- float32 kernels --------------------------------------------------------------------- */
@@ -331,147 +336,167 @@ static void depthwise_conv2d_i8(const conv_args *a, void *scratch, int64_t p0, i
 
 /* ---- hybrid kernels ---------------------------------------------------------------------- */
 
-/* The hybrid kernels' scratch: out_c int32 accumulators (depthwise), then one quantized
- * batch image. */
+/* The depthwise hybrid kernel's slot: out_c int32 accumulators. */
 static size_t conv_hybrid_acc_bytes(const conv_state *st) {
     return ((size_t)st->g.out_c * sizeof(uint32_t) + 63) / 64 * 64;
 }
 
-/* The loops of conv2d_i8 on a batch image quantized at invoke, with a float epilogue. */
+/* The loops of conv2d_i8 over pixels [p0, p1), on the batch images quantized at invoke
+ * (conv_hybrid_invoke), with a float epilogue. */
 static void conv2d_hybrid(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
-    (void)p0; /* not split (each batch image is quantized first): always the whole output */
-    (void)p1;
+    (void)scratch;
     const conv_state *st = a->st;
-    const lt_tensor *in_t = a->in, *filter_t = a->filter, *bias_t = a->bias;
-    lt_tensor *out_t = a->out;
+    const conv_hybrid *h = st->fast;
+    const int8_t *in = conv_hybrid_input(a, h);
+    const hybrid_qparams *params = conv_hybrid_params(a, h);
     const conv_geometry *g = &st->g;
-    int8_t *image = (int8_t *)scratch + conv_hybrid_acc_bytes(st);
-    const float *in = lt_f32(in_t);
-    const int8_t *filter = lt_i8(filter_t);
-    const float *bias = bias_t != NULL ? lt_f32(bias_t) : NULL;
-    float *y = lt_f32(out_t);
+    const int8_t *filter = lt_i8(a->filter);
+    const float *bias = a->bias != NULL ? lt_f32(a->bias) : NULL;
+    float *y = lt_f32(a->out) + p0 * g->out_c;
     const int64_t in_px = g->in_c, in_row = (int64_t)g->in_w * in_px;
     const int64_t in_image = in_row * g->in_h;
     const int64_t f_tap = st->filter_c, f_row = f_tap * g->k_w, f_out = f_row * g->k_h;
     const bool row_contiguous = g->dilation_w == 1 && st->filter_c == g->in_c;
     const float lo = st->act.lo, hi = st->act.hi;
 
-    for (int32_t b = 0; b < g->batch; b++) {
-        int32_t zp = 0;
-        const float in_scale =
-            linear_quantize_row_asymmetric(in + b * in_image, in_image, image, &zp);
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
-            int32_t ky0, ky1;
-            conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
-                int32_t kx0, kx1;
-                conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
-                const int64_t taps_w = kx1 > kx0 ? kx1 - kx0 : 0;
-                const int32_t ky_end = taps_w > 0 ? ky1 : ky0;
-                for (int32_t o = 0; o < g->out_c; o++) {
-                    const int64_t ch0 = (int64_t)(o / st->out_per_group) * st->filter_c;
-                    const int8_t *w = filter + o * f_out;
-                    uint32_t acc = 0;
-                    for (int32_t ky = ky0; ky < ky_end; ky++) {
-                        const int8_t *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row +
-                                              (x0 + (int64_t)kx0 * g->dilation_w) * in_px + ch0;
-                        const int8_t *w_row = w + ky * f_row + kx0 * f_tap;
-                        if (row_contiguous) {
-                            acc += linear_dot_i8(x_row, zp, w_row, taps_w * f_tap);
-                            continue;
-                        }
-                        for (int64_t t = 0; t < taps_w; t++)
-                            acc += linear_dot_i8(x_row + t * g->dilation_w * in_px, zp,
-                                                 w_row + t * f_tap, f_tap);
+    conv_row row;
+    for (int64_t p = p0; conv_next_row(g, p1, &p, &row);) {
+        const int8_t *image = in + (int64_t)row.b * in_image;
+        const int32_t zp = params[row.b].zero_point;
+        const float in_scale = params[row.b].scale;
+        const int64_t y0 = (int64_t)row.oy * g->stride_h - g->pad_top;
+        int32_t ky0, ky1;
+        conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+        for (int32_t ox = row.ox0; ox < row.ox1; ox++) {
+            const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
+            int32_t kx0, kx1;
+            conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+            const int64_t taps_w = kx1 > kx0 ? kx1 - kx0 : 0;
+            const int32_t ky_end = taps_w > 0 ? ky1 : ky0;
+            for (int32_t o = 0; o < g->out_c; o++) {
+                const int64_t ch0 = (int64_t)(o / st->out_per_group) * st->filter_c;
+                const int8_t *w = filter + o * f_out;
+                uint32_t acc = 0;
+                for (int32_t ky = ky0; ky < ky_end; ky++) {
+                    const int8_t *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row +
+                                          (x0 + (int64_t)kx0 * g->dilation_w) * in_px + ch0;
+                    const int8_t *w_row = w + ky * f_row + kx0 * f_tap;
+                    if (row_contiguous) {
+                        acc += linear_dot_i8(x_row, zp, w_row, taps_w * f_tap);
+                        continue;
                     }
-                    float v = bias != NULL ? bias[o] : 0.0f;
-                    v += (float)linear_acc_i32(acc) * (in_scale * st->channel_scale[o]);
-                    y[o] = linear_clamp(v, lo, hi);
+                    for (int64_t t = 0; t < taps_w; t++)
+                        acc += linear_dot_i8(x_row + t * g->dilation_w * in_px, zp,
+                                             w_row + t * f_tap, f_tap);
                 }
-                linear_activation_post(&st->act, y, g->out_c);
-                y += g->out_c;
+                float v = bias != NULL ? bias[o] : 0.0f;
+                v += (float)linear_acc_i32(acc) * (in_scale * st->channel_scale[o]);
+                y[o] = linear_clamp(v, lo, hi);
             }
+            linear_activation_post(&st->act, y, g->out_c);
+            y += g->out_c;
         }
     }
 }
 
-/* The loops of depthwise_conv2d_i8 on a batch image quantized at invoke, with a float
- * epilogue. */
+/* The loops of depthwise_conv2d_i8 over pixels [p0, p1), on the batch images quantized at
+ * invoke, with a float epilogue; the accumulators in the thread's slot. */
 static void depthwise_conv2d_hybrid(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
-    (void)p0; /* not split (each batch image is quantized first): always the whole output */
-    (void)p1;
     const conv_state *st = a->st;
-    const lt_tensor *in_t = a->in, *filter_t = a->filter, *bias_t = a->bias;
-    lt_tensor *out_t = a->out;
+    const conv_hybrid *h = st->fast;
+    const int8_t *in = conv_hybrid_input(a, h);
+    const hybrid_qparams *params = conv_hybrid_params(a, h);
     uint32_t *acc = scratch;
-    int8_t *image = (int8_t *)scratch + conv_hybrid_acc_bytes(st);
     const conv_geometry *g = &st->g;
-    const float *in = lt_f32(in_t);
-    const int8_t *filter = lt_i8(filter_t);
-    const float *bias = bias_t != NULL ? lt_f32(bias_t) : NULL;
-    float *y = lt_f32(out_t);
+    const int8_t *filter = lt_i8(a->filter);
+    const float *bias = a->bias != NULL ? lt_f32(a->bias) : NULL;
+    float *y = lt_f32(a->out) + p0 * g->out_c;
     const int32_t m_count = st->depth_multiplier, in_c = g->in_c, out_c = g->out_c;
     const int64_t in_row = (int64_t)g->in_w * in_c, in_image = in_row * g->in_h;
     const float lo = st->act.lo, hi = st->act.hi;
 
-    for (int32_t b = 0; b < g->batch; b++) {
-        int32_t zp = 0;
-        const float in_scale =
-            linear_quantize_row_asymmetric(in + b * in_image, in_image, image, &zp);
-        for (int32_t oy = 0; oy < g->out_h; oy++) {
-            const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
-            int32_t ky0, ky1;
-            conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
-            for (int32_t ox = 0; ox < g->out_w; ox++) {
-                const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
-                int32_t kx0, kx1;
-                conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
-                for (int32_t c = 0; c < out_c; c++) acc[c] = 0;
-                for (int32_t ky = ky0; ky < ky1; ky++) {
-                    const int8_t *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row;
-                    const int8_t *w_row = filter + (int64_t)ky * g->k_w * out_c;
-                    for (int32_t kx = kx0; kx < kx1; kx++) {
-                        const int8_t *x = x_row + (x0 + (int64_t)kx * g->dilation_w) * in_c;
-                        const int8_t *w = w_row + (int64_t)kx * out_c;
-                        for (int32_t c = 0; c < in_c; c++) {
-                            const int32_t xv = (int32_t)x[c] - zp;
-                            uint32_t *ac = acc + (int64_t)c * m_count;
-                            const int8_t *wc = w + (int64_t)c * m_count;
-                            for (int32_t m = 0; m < m_count; m++) ac[m] += (uint32_t)(xv * wc[m]);
-                        }
+    conv_row row;
+    for (int64_t p = p0; conv_next_row(g, p1, &p, &row);) {
+        const int8_t *image = in + (int64_t)row.b * in_image;
+        const int32_t zp = params[row.b].zero_point;
+        const float in_scale = params[row.b].scale;
+        const int64_t y0 = (int64_t)row.oy * g->stride_h - g->pad_top;
+        int32_t ky0, ky1;
+        conv_tap_range(y0, g->dilation_h, g->k_h, g->in_h, &ky0, &ky1);
+        for (int32_t ox = row.ox0; ox < row.ox1; ox++) {
+            const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
+            int32_t kx0, kx1;
+            conv_tap_range(x0, g->dilation_w, g->k_w, g->in_w, &kx0, &kx1);
+            for (int32_t c = 0; c < out_c; c++) acc[c] = 0;
+            for (int32_t ky = ky0; ky < ky1; ky++) {
+                const int8_t *x_row = image + (y0 + (int64_t)ky * g->dilation_h) * in_row;
+                const int8_t *w_row = filter + (int64_t)ky * g->k_w * out_c;
+                for (int32_t kx = kx0; kx < kx1; kx++) {
+                    const int8_t *x = x_row + (x0 + (int64_t)kx * g->dilation_w) * in_c;
+                    const int8_t *w = w_row + (int64_t)kx * out_c;
+                    for (int32_t c = 0; c < in_c; c++) {
+                        const int32_t xv = (int32_t)x[c] - zp;
+                        uint32_t *ac = acc + (int64_t)c * m_count;
+                        const int8_t *wc = w + (int64_t)c * m_count;
+                        for (int32_t m = 0; m < m_count; m++) ac[m] += (uint32_t)(xv * wc[m]);
                     }
                 }
-                for (int32_t c = 0; c < out_c; c++) {
-                    float v = bias != NULL ? bias[c] : 0.0f;
-                    v += (float)linear_acc_i32(acc[c]) * (in_scale * st->channel_scale[c]);
-                    y[c] = linear_clamp(v, lo, hi);
-                }
-                linear_activation_post(&st->act, y, out_c);
-                y += out_c;
             }
+            for (int32_t c = 0; c < out_c; c++) {
+                float v = bias != NULL ? bias[c] : 0.0f;
+                v += (float)linear_acc_i32(acc[c]) * (in_scale * st->channel_scale[c]);
+                y[c] = linear_clamp(v, lo, hi);
+            }
+            linear_activation_post(&st->act, y, out_c);
+            y += out_c;
         }
     }
 }
 
 /* Sets up the hybrid integer kernel `fn` (the filter checked by linear_hybrid_check, its zero
- * points all 0): per-channel scales and the scratch. */
+ * points all 0): per-channel scales, the quantization plan, a SIMD kernel when the ISA
+ * level has one, and the scratch layout of conv_hybrid. */
 static lt_status conv_prepare_hybrid_int(lt_context *ctx, lt_node *node, conv_state *st,
                                          conv_fn fn) {
     const lt_quant *wq = &node->inputs[CONV_FILTER]->quant;
+    const bool depthwise = fn == depthwise_conv2d_hybrid;
     const size_t out_c = st->g.out_c > 0 ? (size_t)st->g.out_c : 1;
     float *scale = lt_ctx_alloc(ctx, node, out_c * sizeof(float));
-    if (scale == NULL) return LT_ERROR;
+    conv_hybrid *h = lt_ctx_alloc(ctx, node, sizeof *h);
+    if (scale == NULL || h == NULL) return LT_ERROR;
     for (int32_t c = 0; c < st->g.out_c; c++) scale[c] = wq->scale[wq->count > 1 ? c : 0];
-    /* image bytes: batch image elements of an int32-indexed shape, checked by the tensor */
-    const int64_t image = (int64_t)st->g.in_h * st->g.in_w * st->g.in_c;
-    if (image < 0 || (uint64_t)image > SIZE_MAX - conv_hybrid_acc_bytes(st))
-        return lt_ctx_error(ctx, node, "input image of %lld values is too large for the "
-                            "hybrid kernel's scratch", (long long)image);
     st->channel_scale = scale;
     st->fn = fn;
-    node->scratch_bytes = conv_hybrid_acc_bytes(st) + (size_t)image;
+    st->split = true;
+    st->slot_bytes = depthwise ? conv_hybrid_acc_bytes(st) : 0;
+    st->fast = h;
+    hybrid_quant_pick(ctx, &h->minmax, &h->quantize);
+    const int threads = lt_ctx_num_threads(ctx);
+    h->pieces = threads;
+    /* batch image values of an int32-indexed shape, checked by the tensor: fits int64 */
+    h->image = (int64_t)st->g.in_h * st->g.in_w * st->g.in_c;
+    if ((depthwise ? depthwise_hybrid_fast_prepare(ctx, node, st, h)
+                   : conv2d_hybrid_fast_prepare(ctx, node, st, h)) != LT_OK)
+        return LT_ERROR;
+    /* [slots][quantized input (int8, or float for quantize_f32)][parameters per image]
+     * [min, max per image and piece] */
+    const size_t batch = st->g.batch > 0 ? (size_t)st->g.batch : 0;
+    size_t at, input, params, ranges, end;
+    if (!lt_mul_size(st->slot_bytes, (size_t)threads, &at) || !lt_align_size(at, &at) ||
+        h->image < 0 || !lt_mul_size((size_t)h->image, batch, &input) ||
+        !lt_mul_size(input, h->quantize_f32 != NULL ? sizeof(float) : 1, &input) ||
+        !lt_add_size(at, input, &params) || !lt_align_size(params, &params) ||
+        !lt_mul_size(batch, sizeof(hybrid_qparams), &ranges) ||
+        !lt_add_size(params, ranges, &ranges) || !lt_align_size(ranges, &ranges) ||
+        !lt_mul_size(batch, (size_t)threads * 2 * sizeof(float), &end) ||
+        !lt_add_size(ranges, end, &end))
+        return lt_ctx_error(ctx, node, "the hybrid kernel's scratch for %d images of %lld "
+                            "values on %d threads overflows the size type",
+                            (int)st->g.batch, (long long)h->image, threads);
+    h->input_at = at;
+    h->params_at = params;
+    h->ranges_at = ranges;
+    node->scratch_bytes = end;
     return LT_OK;
 }
 
@@ -807,6 +832,87 @@ static void conv_run_tasks(void *arg, int64_t t0, int64_t t1) {
     }
 }
 
+/* ---- hybrid invoke: quantize the batch images, then the pixels on every thread ---------- */
+
+/* One invoke's quantization, cut into `pieces` pieces of every batch image. */
+typedef struct conv_hybrid_run {
+    const conv_hybrid *h;
+    const float *in;
+    int8_t *q;
+    hybrid_qparams *params;
+    float *ranges;
+    int32_t batch;
+    int64_t pieces;
+} conv_hybrid_run;
+
+/* Piece t of [0, n) cut into `pieces` contiguous pieces. */
+static void conv_hybrid_piece(int64_t n, int64_t pieces, int64_t t, int64_t *i0, int64_t *i1) {
+    const int64_t base = n / pieces, extra = n % pieces;
+    *i0 = t * base + (t < extra ? t : extra);
+    *i1 = *i0 + base + (t < extra ? 1 : 0);
+}
+
+/* Pass 1: min and max of piece t of every image, started from the image's first value. */
+static void conv_hybrid_minmax_task(void *arg, int64_t t0, int64_t t1) {
+    const conv_hybrid_run *r = arg;
+    const int64_t n = r->h->image;
+    for (int64_t t = t0; t < t1; t++)
+        for (int32_t b = 0; b < r->batch; b++) {
+            const float *x = r->in + b * n;
+            int64_t i0, i1;
+            conv_hybrid_piece(n, r->pieces, t, &i0, &i1);
+            float lo = x[0], hi = x[0];
+            r->h->minmax(x + i0, i1 - i0, &lo, &hi);
+            r->ranges[(b * r->pieces + t) * 2] = lo;
+            r->ranges[(b * r->pieces + t) * 2 + 1] = hi;
+        }
+}
+
+/* Pass 2: piece t of every image quantized with the image's parameters. */
+static void conv_hybrid_quantize_task(void *arg, int64_t t0, int64_t t1) {
+    const conv_hybrid_run *r = arg;
+    const int64_t n = r->h->image;
+    for (int64_t t = t0; t < t1; t++)
+        for (int32_t b = 0; b < r->batch; b++) {
+            int64_t i0, i1;
+            conv_hybrid_piece(n, r->pieces, t, &i0, &i1);
+            if (r->h->quantize_f32 != NULL)
+                r->h->quantize_f32(r->in + b * n + i0, i1 - i0, &r->params[b],
+                                   (float *)(void *)r->q + b * n + i0);
+            else
+                r->h->quantize(r->in + b * n + i0, i1 - i0, &r->params[b], r->q + b * n + i0);
+        }
+}
+
+/* Quantizes every batch image into the scratch (conv_hybrid), on the threads when the input
+ * is large: the min and max combine in any order and each value is quantized alone, so the
+ * int8 values do not depend on the cut. */
+static void conv_hybrid_quantize(lt_context *ctx, const conv_state *st, const conv_args *a) {
+    const conv_hybrid *h = st->fast;
+    const int64_t values = h->image * st->g.batch;
+    conv_hybrid_run r = {
+        .h = h,
+        .in = lt_f32(a->in),
+        .q = (int8_t *)(a->scratch + h->input_at),
+        .params = (hybrid_qparams *)(void *)(a->scratch + h->params_at),
+        .ranges = (float *)(void *)(a->scratch + h->ranges_at),
+        .batch = st->g.batch,
+        .pieces = values >= LT_PARALLEL_MIN_WORK ? h->pieces : 1,
+    };
+    if (h->image <= 0) return; /* no values (the output is empty then too) */
+    lt_ctx_parallel_for(ctx, r.pieces, conv_hybrid_minmax_task, &r);
+    for (int32_t b = 0; b < st->g.batch; b++) {
+        const float *range = r.ranges + b * r.pieces * 2;
+        float lo = range[0], hi = range[1];
+        for (int64_t t = 1; t < r.pieces; t++) {
+            if (range[2 * t] < lo) lo = range[2 * t];
+            if (hi < range[2 * t + 1]) hi = range[2 * t + 1];
+        }
+        hybrid_qparams_from_range(lo, hi, &r.params[b]);
+    }
+    lt_ctx_parallel_for(ctx, r.pieces, conv_hybrid_quantize_task, &r);
+}
+
 static lt_status conv_invoke(lt_context *ctx, lt_node *node) {
     const conv_state *st = node->state;
     if (st->empty) return LT_OK;
@@ -822,6 +928,8 @@ static lt_status conv_invoke(lt_context *ctx, lt_node *node) {
     };
     /* One task per thread (at most one per pixel); tasks, not pixels, are what
      * lt_ctx_parallel_for hands out, so each thread owns one scratch slot. */
+    /* hybrid integer kernels (channel_scale set): the input is quantized first */
+    if (st->channel_scale != NULL) conv_hybrid_quantize(ctx, st, &a);
     if (st->split && st->work >= LT_PARALLEL_MIN_WORK) {
         const int64_t threads = lt_ctx_num_threads(ctx);
         a.tasks = a.pixels < threads ? a.pixels : threads;

@@ -12,10 +12,18 @@
  * in the padding holding the input zero point (which contributes nothing after the offset
  * fold of gemm_i8.h). The kernel computes every channel and requantizes (Q31 double
  * rounding, as conv2d_i8). Integer sums modulo 2^32 do not depend on their order,
- * so the results equal the portable kernel's bit for bit for any cut of the pixels. */
+ * so the results equal the portable kernel's bit for bit for any cut of the pixels.
+ *
+ * Hybrid CONV_2D (float32 input and output, hybrid_fast.h) runs the same walk over the
+ * batch images conv.c quantized at invoke: the weights are packed with bias 0 and zero
+ * point 0, each row carries its image's zero point (padding taps hold it) and scale, and the
+ * micro-kernel's float output stage (gemm_i8_hybrid) repeats the portable epilogue. The
+ * bias must be constant (it is padded into the packed data); otherwise, and for groups,
+ * the portable hybrid kernel stays. */
 #include "alloc.h"
 #include "conv_internal.h"
 #include "gemm_i8.h"
+#include "hybrid_fast.h"
 
 #if defined(LITERT_X86_KERNELS)
 enum { CONV_I8_MAX_MR = 8 };
@@ -24,8 +32,10 @@ enum { CONV_I8_SLACK = 16 };
 
 typedef struct conv_i8_gemm {
     gemm_i8_packed w;
-    gemm_i8_requant out;
-    gemm_i8_conv_fn kernel;
+    gemm_i8_requant out;        /* int8 */
+    gemm_i8_conv_fn kernel;     /* int8 */
+    gemm_i8_hybrid hout;        /* hybrid */
+    gemm_i8_conv_hybrid_fn hkernel; /* hybrid */
     int32_t mr;          /* rows per kernel call (<= CONV_I8_MAX_MR) */
     bool wide;           /* int16 panel rows (K2 layout); int8 rows otherwise */
     bool pointwise;      /* 1x1 window: a row is the pixel's in_c values, never padding */
@@ -57,9 +67,9 @@ static void panel_fill(const conv_i8_gemm *f, void *row, int64_t at, int32_t val
  * window's taps in (ky, kx, c) order, those in the padding holding the input zero point,
  * then zeros up to kp. */
 static void panel_row(const conv_state *st, const conv_i8_gemm *f, const int8_t *image,
-                      const int8_t *in_end, int32_t oy, int32_t ox, void *row) {
+                      const int8_t *in_end, int32_t zp, int32_t oy, int32_t ox, void *row) {
     const conv_geometry *g = &st->g;
-    const int64_t in_c = g->in_c, zp = st->q.input_zero_point;
+    const int64_t in_c = g->in_c;
     const int64_t span = g->k_w * in_c; /* one filter row of taps */
     const int64_t y0 = (int64_t)oy * g->stride_h - g->pad_top;
     const int64_t x0 = (int64_t)ox * g->stride_w - g->pad_left;
@@ -129,7 +139,8 @@ static void conv2d_i8_gemm(const conv_args *a, void *scratch, int64_t p0, int64_
                 rows_at[r] = image + ((oy * g->stride_h) * g->in_w + ox * g->stride_w) * g->in_c;
             } else {
                 void *row = (uint8_t *)scratch + (size_t)r * row_bytes;
-                panel_row(st, f, image, in_end, (int32_t)oy, (int32_t)ox, row);
+                panel_row(st, f, image, in_end, st->q.input_zero_point, (int32_t)oy,
+                          (int32_t)ox, row);
                 rows_at[r] = row;
             }
             if (++ox == g->out_w) {
@@ -145,19 +156,70 @@ static void conv2d_i8_gemm(const conv_args *a, void *scratch, int64_t p0, int64_
     }
 }
 
-lt_status conv2d_i8_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st) {
+/* The hybrid kernel: conv2d_i8_gemm's walk over the batch images quantized at invoke
+ * (hybrid_fast.h), each row with its image's zero point and scale, float outputs. */
+static void conv2d_hybrid_gemm(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
+    const conv_state *st = a->st;
+    const conv_hybrid *h = st->fast;
+    const conv_i8_gemm *f = h->kernel;
+    const conv_geometry *g = &st->g;
+    const int8_t *in = conv_hybrid_input(a, h);
+    const hybrid_qparams *params = conv_hybrid_params(a, h);
+    float *y = lt_f32(a->out);
+    const int64_t in_image = h->image;
+    const int8_t *in_end = in + in_image * g->batch;
+    const size_t row_bytes = (size_t)f->w.kp * (f->wide ? 2 : 1);
+    const void *rows_at[CONV_I8_MAX_MR];
+    int32_t zps[CONV_I8_MAX_MR];
+    float scales[CONV_I8_MAX_MR];
+    int64_t ox = p0 % g->out_w, t = p0 / g->out_w;
+    int64_t oy = t % g->out_h, b = t / g->out_h;
+    for (int64_t p = p0; p < p1;) {
+        const int32_t rows = (int32_t)(p1 - p < f->mr ? p1 - p : f->mr);
+        for (int32_t r = 0; r < rows; r++) {
+            const int8_t *image = in + b * in_image;
+            zps[r] = params[b].zero_point;
+            scales[r] = params[b].scale;
+            if (f->direct) {
+                rows_at[r] = image + ((oy * g->stride_h) * g->in_w + ox * g->stride_w) * g->in_c;
+            } else {
+                void *row = (uint8_t *)scratch + (size_t)r * row_bytes;
+                panel_row(st, f, image, in_end, zps[r], (int32_t)oy, (int32_t)ox, row);
+                rows_at[r] = row;
+            }
+            if (++ox == g->out_w) {
+                ox = 0;
+                if (++oy == g->out_h) {
+                    oy = 0;
+                    b++;
+                }
+            }
+        }
+        f->hkernel(&f->w, &f->hout, rows_at, zps, scales, rows, y + p * g->out_c, g->out_c);
+        linear_activation_post(&st->act, y + p * g->out_c, rows * (int64_t)g->out_c);
+        p += rows;
+    }
+}
+
+/* The GEMM set-up both kernels share: packing with `bias` and `zero_point` folded, the
+ * level's kernel, and the per-thread panel. NULL (nothing changed) when the case is not
+ * covered; *failed on an error. */
+static conv_i8_gemm *conv_gemm_prepare(lt_context *ctx, lt_node *node, conv_state *st,
+                                       const int32_t *bias, int32_t zero_point, bool *failed) {
     const lt_tensor *filter = node->inputs[CONV_FILTER];
     const conv_geometry *g = &st->g;
     const int isa = lt_ctx_isa(ctx);
+    *failed = false;
     if (isa < LT_ISA_AVX2 || !filter->is_constant || filter->data == NULL ||
         st->filter_c != g->in_c || g->in_c <= 0 || g->out_c <= 0 || g->batch <= 0 ||
         g->out_h <= 0 || g->out_w <= 0)
-        return LT_OK; /* the portable kernel stays */
+        return NULL; /* the portable kernel stays */
     const int64_t taps = (int64_t)g->k_h * g->k_w; /* both in [1, 2^31): no overflow */
-    if (taps > INT64_MAX / 8 / g->in_c) return LT_OK; /* absurd depth: left to portable */
+    if (taps > INT64_MAX / 8 / g->in_c) return NULL; /* absurd depth: left to portable */
     const int64_t k = taps * g->in_c;
     conv_i8_gemm *f = lt_ctx_alloc(ctx, node, sizeof *f);
-    if (f == NULL) return LT_ERROR;
+    *failed = true;
+    if (f == NULL) return NULL;
     gemm_i8_layout layout;
     if (isa >= LT_ISA_AVX512_VNNI) {
         /* short rows and few channels: flipping each broadcast costs less than the row
@@ -165,14 +227,17 @@ lt_status conv2d_i8_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st)
         layout = k <= GEMM_I8_S8_MAX_K && g->out_c <= GEMM_I8_S8_MAX_N ? GEMM_I8_K4_S8
                                                                         : GEMM_I8_K4_U8;
         f->kernel = gemm_i8_conv_avx512vnni;
+        f->hkernel = gemm_i8_conv_hybrid_avx512vnni;
         f->mr = GEMM_I8_MR_VNNI;
     } else if (isa >= LT_ISA_AVX512) {
         layout = GEMM_I8_K2_I16;
         f->kernel = gemm_i8_conv_avx512;
+        f->hkernel = gemm_i8_conv_hybrid_avx512;
         f->mr = GEMM_I8_MR_AVX512;
     } else {
         layout = GEMM_I8_K2_I16;
         f->kernel = gemm_i8_conv_avx2;
+        f->hkernel = gemm_i8_conv_hybrid_avx2;
         f->mr = GEMM_I8_MR_AVX2;
     }
     f->wide = layout == GEMM_I8_K2_I16;
@@ -181,22 +246,73 @@ lt_status conv2d_i8_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st)
     f->direct = f->pointwise && !f->wide && g->in_c % 4 == 0;
     f->short_rows = !f->wide && !f->direct && g->dilation_w == 1 &&
                     (int64_t)g->k_w * g->in_c <= CONV_I8_SLACK;
-    if (gemm_i8_pack(ctx, node, lt_i8(filter), g->out_c, k, st->q.bias,
-                     st->q.input_zero_point, layout, &f->w) != LT_OK ||
-        gemm_i8_requant_prepare(ctx, node, st->q.mult, g->out_c, st->q.output_zero_point,
-                                st->q.lo, st->q.hi, &f->out) != LT_OK)
-        return LT_ERROR;
+    if (gemm_i8_pack(ctx, node, lt_i8(filter), g->out_c, k, bias, zero_point, layout,
+                     &f->w) != LT_OK)
+        return NULL;
     /* per-thread panel of mr rows (none when the rows are read in place) */
     size_t slot = 0;
     if ((!f->direct && (!lt_mul_size((size_t)f->w.kp, (size_t)f->mr * (f->wide ? 2 : 1), &slot) ||
                         !lt_add_size(slot, CONV_I8_SLACK, &slot) ||
                         !lt_align_size(slot, &slot))) ||
-        !lt_mul_size(slot, (size_t)lt_ctx_num_threads(ctx), &node->scratch_bytes))
-        return lt_ctx_error(ctx, node, "int8 GEMM panels of depth %lld on %d threads overflow "
-                            "the size type", (long long)k, lt_ctx_num_threads(ctx));
+        !lt_mul_size(slot, (size_t)lt_ctx_num_threads(ctx), &node->scratch_bytes)) {
+        lt_ctx_error(ctx, node, "int8 GEMM panels of depth %lld on %d threads overflow "
+                     "the size type", (long long)k, lt_ctx_num_threads(ctx));
+        return NULL;
+    }
     st->slot_bytes = slot;
+    *failed = false;
+    return f;
+}
+
+lt_status conv2d_i8_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st) {
+    bool failed;
+    conv_i8_gemm *f = conv_gemm_prepare(ctx, node, st, st->q.bias, st->q.input_zero_point,
+                                        &failed);
+    if (f == NULL) return failed ? LT_ERROR : LT_OK;
+    if (gemm_i8_requant_prepare(ctx, node, st->q.mult, st->g.out_c, st->q.output_zero_point,
+                                st->q.lo, st->q.hi, &f->out) != LT_OK)
+        return LT_ERROR;
     st->fast = f;
     st->fn = conv2d_i8_gemm;
+    return LT_OK;
+}
+
+/* Hybrid: the weights packed with bias 0 and zero point 0 (the zero points come at invoke:
+ * gemm_i8_hybrid), the filter's column sums, scales and the (constant) bias padded to whole
+ * blocks. A bias that is not constant keeps the portable kernel. */
+lt_status conv2d_hybrid_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st,
+                                     conv_hybrid *h) {
+    const lt_tensor *bias = node->n_inputs > CONV_BIAS ? node->inputs[CONV_BIAS] : NULL;
+    const conv_geometry *g = &st->g;
+    if (bias != NULL && (!bias->is_constant || bias->data == NULL)) return LT_OK;
+    if (lt_ctx_isa(ctx) < LT_ISA_AVX2 || g->out_c <= 0) return LT_OK;
+    const size_t lanes = ((size_t)g->out_c + GEMM_I8_NR - 1) / GEMM_I8_NR * GEMM_I8_NR;
+    int32_t *zeros = lt_ctx_alloc(ctx, node, lanes * sizeof(int32_t));
+    int32_t *colsum = lt_ctx_alloc(ctx, node, lanes * sizeof(int32_t));
+    float *scale = lt_ctx_alloc(ctx, node, lanes * sizeof(float));
+    float *bias_p = lt_ctx_alloc(ctx, node, lanes * sizeof(float));
+    if (zeros == NULL || colsum == NULL || scale == NULL || bias_p == NULL) return LT_ERROR;
+    const size_t saved_scratch = node->scratch_bytes, saved_slot = st->slot_bytes;
+    bool failed;
+    conv_i8_gemm *f = conv_gemm_prepare(ctx, node, st, zeros, 0, &failed);
+    /* the layout is conv.c's (conv_hybrid): only the slot size is kept */
+    node->scratch_bytes = saved_scratch;
+    if (f == NULL) {
+        st->slot_bytes = saved_slot;
+        return failed ? LT_ERROR : LT_OK;
+    }
+    const int8_t *w = lt_i8(node->inputs[CONV_FILTER]);
+    for (int64_t c = 0; c < g->out_c; c++) {
+        uint32_t sum = 0; /* modulo 2^32, like the accumulators */
+        for (int64_t i = 0; i < f->w.k; i++) sum += (uint32_t)(int32_t)w[c * f->w.k + i];
+        colsum[c] = linear_acc_i32(sum);
+        scale[c] = st->channel_scale[c];
+        bias_p[c] = bias != NULL ? lt_f32(bias)[c] : 0.0f;
+    }
+    f->hout = (gemm_i8_hybrid){.colsum = colsum, .scale = scale, .bias = bias_p,
+                               .lo = st->act.lo, .hi = st->act.hi};
+    h->kernel = f;
+    st->fn = conv2d_hybrid_gemm;
     return LT_OK;
 }
 #else
@@ -205,5 +321,14 @@ lt_status conv2d_i8_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st)
     (void)node;
     (void)st;
     return LT_OK; /* no SIMD kernels in this build: the portable kernel stays */
+}
+
+lt_status conv2d_hybrid_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st,
+                                     conv_hybrid *h) {
+    (void)ctx;
+    (void)node;
+    (void)st;
+    (void)h;
+    return LT_OK;
 }
 #endif

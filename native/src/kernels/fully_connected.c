@@ -29,10 +29,13 @@
  *     hybrid weights (and weights with nonzero zero points, outside TensorFlow Lite's
  *     quantization spec for weights) are instead dequantized once at prepare and run through the float kernel.
  *
- * Threads: the float32, int8 and sparse kernels are split over output units (never over the
- * depth), so results are bit-identical for any num_threads; the hybrid kernel runs on one
- * thread (it quantizes each input row first). */
+ * Threads: every kernel is split over output units (never over the depth), so results are
+ * bit-identical for any num_threads; the hybrid kernels quantize the input rows first (on
+ * one thread: a row costs what one unit costs), then split the units (SIMD kernels:
+ * hybrid_fast.c). */
+#include "alloc.h"
 #include "fc_internal.h"
+#include "hybrid_fast.h"
 #include "sparse_walk.h"
 
 enum { FC_INPUT = 0, FC_WEIGHTS = 1, FC_BIAS = 2 };
@@ -77,22 +80,19 @@ static void fully_connected_i8(const fc_state *st, const lt_tensor *in_t,
         }
 }
 
-/* Hybrid, as TensorFlow Lite computes it: per row of x, quantize to int8 in `xq` (scratch
- * of depth bytes), then out[o] = bias[o] + (float)acc * (input_scale * weight_scale[o]) where
- * acc is the int32 dot product less row_sums[o] * zero_point. */
-static void fully_connected_hybrid(const fc_state *st, int8_t *xq, const lt_tensor *in_t,
-                                   const lt_tensor *weights_t, const lt_tensor *bias_t,
-                                   lt_tensor *out_t) {
-    const float *x = lt_f32(in_t);
-    const int8_t *w = lt_i8(weights_t);
-    const float *bias = bias_t != NULL ? lt_f32(bias_t) : NULL;
-    float *y = lt_f32(out_t);
+/* Hybrid, as TensorFlow Lite computes it: each row of x quantized to int8 first
+ * (fully_connected_invoke, into xq with its parameters), then for units [u0, u1)
+ * out[o] = bias[o] + (float)acc * (input_scale * weight_scale[o]) where acc is the int32 dot
+ * product less row_sums[o] * zero_point. */
+static void fully_connected_hybrid(const fc_state *st, const int8_t *w, const int8_t *xq,
+                                   const hybrid_qparams *params, const float *bias, float *y,
+                                   int64_t u0, int64_t u1) {
     const int64_t k = st->depth, n = st->units;
     const float lo = st->act.lo, hi = st->act.hi;
-    for (int64_t r = 0; r < st->rows; r++, x += k, y += n) {
-        int32_t zp = 0;
-        const float in_scale = linear_quantize_row_asymmetric(x, k, xq, &zp);
-        for (int64_t o = 0; o < n; o++) {
+    for (int64_t r = 0; r < st->rows; r++, xq += k, y += n) {
+        const int32_t zp = params[r].zero_point;
+        const float in_scale = params[r].scale;
+        for (int64_t o = u0; o < u1; o++) {
             uint32_t acc = (uint32_t)linear_dot_i8i8(xq, w + o * k, k);
             if (zp != 0) acc -= (uint32_t)st->row_sums[o] * (uint32_t)zp;
             const float scale = in_scale * st->unit_scale[o];
@@ -100,7 +100,7 @@ static void fully_connected_hybrid(const fc_state *st, int8_t *xq, const lt_tens
             v += (float)linear_acc_i32(acc) * scale;
             y[o] = linear_clamp(v, lo, hi);
         }
-        linear_activation_post(&st->act, y, n);
+        linear_activation_post(&st->act, y + u0, u1 - u0);
     }
 }
 
@@ -392,7 +392,20 @@ static lt_status fully_connected_prepare(lt_context *ctx, lt_node *node) {
             }
             st.unit_scale = unit_scale;
             st.row_sums = row_sums;
-            node->scratch_bytes = (size_t)st.depth; /* one quantized input row */
+            fc_hybrid *h = lt_ctx_alloc(ctx, node, sizeof *h);
+            if (h == NULL) return LT_ERROR;
+            hybrid_quant_pick(ctx, &h->minmax, &h->quantize);
+            h->fn = fully_connected_hybrid;
+            st.fast = h;
+            if (fc_hybrid_fast_prepare(ctx, node, &st, h) != LT_OK) return LT_ERROR;
+            /* the quantized rows, then their parameters */
+            size_t rows_bytes, params_bytes;
+            if (!lt_mul_size((size_t)st.rows, (size_t)st.depth, &rows_bytes) ||
+                !lt_align_size(rows_bytes, &h->params_at) ||
+                !lt_mul_size((size_t)st.rows, sizeof(hybrid_qparams), &params_bytes) ||
+                !lt_add_size(h->params_at, params_bytes, &node->scratch_bytes))
+                return lt_ctx_error(ctx, node, "%lld quantized rows of %lld values overflow "
+                                    "the size type", (long long)st.rows, (long long)st.depth);
         } else {
             st.hybrid = true;
             if (linear_hybrid_weights(ctx, node, weights, 0, &st.weights_f32) != LT_OK)
@@ -426,12 +439,49 @@ static void fc_run_units(void *arg, int64_t u0, int64_t u1) {
     a->st->fn(a->st, a->in, a->weights, a->bias, a->out, u0, u1);
 }
 
+/* Hybrid: the rows quantized first (one thread: a row's quantization costs what one unit
+ * costs), then the units split over the threads. */
+typedef struct fc_hybrid_args {
+    const fc_state *st;
+    const int8_t *w, *xq;
+    const hybrid_qparams *params;
+    const float *bias;
+    float *y;
+} fc_hybrid_args;
+
+static void fc_hybrid_run_units(void *arg, int64_t u0, int64_t u1) {
+    const fc_hybrid_args *a = arg;
+    const fc_hybrid *h = a->st->fast;
+    h->fn(a->st, a->w, a->xq, a->params, a->bias, a->y, u0, u1);
+}
+
+static void fc_hybrid_invoke(lt_context *ctx, lt_node *node, const fc_state *st,
+                             const lt_tensor *bias) {
+    const fc_hybrid *h = st->fast;
+    int8_t *xq = node->scratch;
+    hybrid_qparams *params = (hybrid_qparams *)(void *)((uint8_t *)node->scratch + h->params_at);
+    const float *x = lt_f32(node->inputs[FC_INPUT]);
+    const int64_t k = st->depth;
+    if (st->rows == 0) return;
+    for (int64_t r = 0; r < st->rows; r++) { /* k >= 1 (checked at prepare) */
+        float lo = x[r * k], hi = lo;
+        h->minmax(x + r * k, k, &lo, &hi);
+        hybrid_qparams_from_range(lo, hi, &params[r]);
+        h->quantize(x + r * k, k, &params[r], xq + r * k);
+    }
+    fc_hybrid_args a = {st, lt_i8(node->inputs[FC_WEIGHTS]), xq, params,
+                        bias != NULL ? lt_f32(bias) : NULL, lt_f32(node->outputs[0])};
+    if (st->work >= LT_PARALLEL_MIN_WORK)
+        lt_ctx_parallel_for(ctx, st->units, fc_hybrid_run_units, &a);
+    else
+        fc_hybrid_run_units(&a, 0, st->units);
+}
+
 static lt_status fully_connected_invoke(lt_context *ctx, lt_node *node) {
     const fc_state *st = node->state;
     const lt_tensor *bias = node->n_inputs > FC_BIAS ? node->inputs[FC_BIAS] : NULL;
     if (st->hybrid_int) {
-        fully_connected_hybrid(st, node->scratch, node->inputs[FC_INPUT],
-                               node->inputs[FC_WEIGHTS], bias, node->outputs[0]);
+        fc_hybrid_invoke(ctx, node, st, bias);
         return LT_OK;
     }
     const lt_tensor *weights = st->hybrid ? &st->weights_f32 : node->inputs[FC_WEIGHTS];

@@ -118,6 +118,28 @@ typedef void (*gemm_i8_conv_fn)(const gemm_i8_packed *p, const gemm_i8_requant *
 typedef void (*gemm_i8_fc_fn)(const gemm_i8_packed *p, const int8_t *x, int64_t x_stride,
                               int32_t rows, int32_t block, int32_t nblocks, int32_t *acc);
 
+/* Hybrid CONV_2D's output stage (float32 input and output, int8 filter; hybrid_fast.h):
+ * the rows' zero points are known only at invoke (each batch image is quantized with its
+ * own), so the weights are packed with bias 0 and zero point 0 and the kernel starts the
+ * accumulators of row r from offset[c] - row_zp[r] * colsum[c] (modulo 2^32: the same fold
+ * as above). The output is then, with the float operations of the portable kernel in its
+ * order (no contraction: the library is built as ISO C, -ffp-contract=off),
+ *     y = bias[c] + (float)acc * (row_scale[r] * scale[c]),  then max(lo, y), min(hi, y)
+ * (the clamp of linear_clamp: NaN kept). Padding lanes hold zeros. */
+typedef struct gemm_i8_hybrid {
+    const int32_t *colsum; /* blocks * 16: sum of each channel's K weights, wrapped */
+    const float *scale;    /* blocks * 16: the filter's scale per channel */
+    const float *bias;     /* blocks * 16: the bias, zeros when the op has none */
+    float lo, hi;
+} gemm_i8_hybrid;
+
+/* Rows a[0 .. rows) as for gemm_i8_conv_fn, row r quantized with zero point row_zp[r] and
+ * scale row_scale[r] (both arrays of `rows` values): float outputs at y[r * y_stride + c]. */
+typedef void (*gemm_i8_conv_hybrid_fn)(const gemm_i8_packed *p, const gemm_i8_hybrid *o,
+                                       const void *const *a, const int32_t *row_zp,
+                                       const float *row_scale, int32_t rows, float *y,
+                                       int64_t y_stride);
+
 #if defined(LITERT_X86_KERNELS)
 /* Panel rows per call of the conv kernels. */
 enum { GEMM_I8_MR_AVX2 = 4, GEMM_I8_MR_AVX512 = 8, GEMM_I8_MR_VNNI = 8 };
@@ -135,6 +157,17 @@ void gemm_i8_fc_avx512(const gemm_i8_packed *p, const int8_t *x, int64_t x_strid
 /* K4_U8 or (conv) K4_S8 layout, int8 rows */
 void gemm_i8_conv_avx512vnni(const gemm_i8_packed *p, const gemm_i8_requant *o,
                              const void *const *a, int32_t rows, int8_t *y, int64_t y_stride);
+void gemm_i8_conv_hybrid_avx2(const gemm_i8_packed *p, const gemm_i8_hybrid *o,
+                              const void *const *a, const int32_t *row_zp,
+                              const float *row_scale, int32_t rows, float *y, int64_t y_stride);
+void gemm_i8_conv_hybrid_avx512(const gemm_i8_packed *p, const gemm_i8_hybrid *o,
+                                const void *const *a, const int32_t *row_zp,
+                                const float *row_scale, int32_t rows, float *y,
+                                int64_t y_stride);
+void gemm_i8_conv_hybrid_avx512vnni(const gemm_i8_packed *p, const gemm_i8_hybrid *o,
+                                    const void *const *a, const int32_t *row_zp,
+                                    const float *row_scale, int32_t rows, float *y,
+                                    int64_t y_stride);
 void gemm_i8_fc_avx512vnni(const gemm_i8_packed *p, const int8_t *x, int64_t x_stride,
                            int32_t rows, int32_t block, int32_t nblocks, int32_t *acc);
 #endif
@@ -191,6 +224,23 @@ static inline __m512i gemm_i8_requant_avx512(__m512i acc, const gemm_i8_requant_
     __m512i v = _mm512_mask_shuffle_epi32(t_even, 0xAAAA, t_odd, (_MM_PERM_ENUM)0xA0);
     v = _mm512_min_epi32(_mm512_max_epi32(v, k->lo), k->hi);
     return _mm512_add_epi32(v, k->zero_point);
+}
+
+/* Starting accumulators of a hybrid row: offset - zp * colsum (wrapping, see
+ * gemm_i8_hybrid). */
+static inline __m512i gemm_i8_hybrid_start_avx512(__m512i offset, __m512i colsum, int32_t zp) {
+    return _mm512_sub_epi32(offset, _mm512_mullo_epi32(_mm512_set1_epi32(zp), colsum));
+}
+
+/* 16 hybrid accumulators -> float outputs, the first lanes of `mask` stored at y; the
+ * portable kernel's operations in its order (gemm_i8_hybrid). */
+static inline void gemm_i8_hybrid_store_avx512(__m512i acc, __m512 scale, __m512 bias,
+                                               float row_scale, __m512 lo, __m512 hi,
+                                               float *y, __mmask16 mask) {
+    const __m512 s = _mm512_mul_ps(_mm512_set1_ps(row_scale), scale);
+    __m512 v = _mm512_add_ps(bias, _mm512_mul_ps(_mm512_cvtepi32_ps(acc), s));
+    v = _mm512_min_ps(hi, _mm512_max_ps(lo, v)); /* max(lo, v): v when NaN, and so min */
+    _mm512_mask_storeu_ps(y, mask, v);
 }
 #endif
 

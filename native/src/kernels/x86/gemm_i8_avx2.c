@@ -11,6 +11,7 @@
  * FC: up to 4 rows x 16 channels per pass, building each broadcast from two bytes of the
  * int8 row. */
 #include <immintrin.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "../gemm_i8.h"
@@ -59,19 +60,71 @@ static ALWAYS_INLINE void store_block(__m256i acc0, __m256i acc1, const gemm_i8_
     }
 }
 
-static ALWAYS_INLINE void conv_tile(const gemm_i8_packed *p, const gemm_i8_requant *o,
-                                    const int16_t *const *ap, int32_t rows, int32_t b,
-                                    int8_t *y, int64_t y_stride) {
+/* Hybrid: 16 accumulators (two halves) of block b -> float outputs, the first `valid`
+ * stored at y; the portable kernel's operations in its order (gemm_i8_hybrid). max(lo, v)
+ * is v when v is NaN, and so is min(hi, v). */
+static ALWAYS_INLINE void store_block_hybrid(__m256i acc0, __m256i acc1,
+                                             const gemm_i8_hybrid *h, float row_scale,
+                                             int32_t b, int32_t valid, float *y) {
+    const int32_t c0 = b * GEMM_I8_NR;
+    const __m256 lo = _mm256_set1_ps(h->lo), hi = _mm256_set1_ps(h->hi);
+    const __m256 rs = _mm256_set1_ps(row_scale);
+    __m256i acc[2] = {acc0, acc1};
+    for (int half = 0; half < 2; half++) {
+        const int32_t c = c0 + 8 * half;
+        const __m256 s = _mm256_mul_ps(rs, _mm256_loadu_ps(h->scale + c));
+        __m256 v = _mm256_add_ps(_mm256_loadu_ps(h->bias + c),
+                                 _mm256_mul_ps(_mm256_cvtepi32_ps(acc[half]), s));
+        v = _mm256_min_ps(hi, _mm256_max_ps(lo, v));
+        const int32_t n = valid - 8 * half; /* lanes of this half to store */
+        if (n >= 8) {
+            _mm256_storeu_ps(y + 8 * half, v);
+        } else if (n > 0) {
+            float tmp[8];
+            _mm256_storeu_ps(tmp, v);
+            memcpy(y + 8 * half, tmp, (size_t)n * sizeof(float));
+        }
+    }
+}
+
+/* What one conv call stores: int8 requantized (o), or hybrid float32 outputs (h, with the
+ * rows' zero points and scales). */
+typedef struct conv_out {
+    const gemm_i8_requant *o;
+    int8_t *y8;
+    const gemm_i8_hybrid *h;
+    const int32_t *zp;    /* MR values */
+    const float *scale;   /* MR values */
+    float *yf;
+    int64_t y_stride;
+} conv_out;
+
+static ALWAYS_INLINE void conv_tile(const bool hybrid, const gemm_i8_packed *p,
+                                    const conv_out *out, const int16_t *const *ap,
+                                    int32_t rows, int32_t b) {
     const int64_t kp = p->kp;
     const int16_t *w = (const int16_t *)p->w + (int64_t)b * kp * GEMM_I8_NR;
     const int32_t *offset = p->offset + b * GEMM_I8_NR;
     const __m256i off0 = _mm256_loadu_si256((const __m256i *)(const void *)offset);
     const __m256i off1 = _mm256_loadu_si256((const __m256i *)(const void *)(offset + 8));
     __m256i acc[MR][2];
+    if (hybrid) {
+        /* offset - zp * colsum, wrapping (gemm_i8_hybrid) */
+        const int32_t *colsum = out->h->colsum + b * GEMM_I8_NR;
+        const __m256i cs0 = _mm256_loadu_si256((const __m256i *)(const void *)colsum);
+        const __m256i cs1 = _mm256_loadu_si256((const __m256i *)(const void *)(colsum + 8));
 #pragma GCC unroll 4
-    for (int r = 0; r < MR; r++) {
-        acc[r][0] = off0;
-        acc[r][1] = off1;
+        for (int r = 0; r < MR; r++) {
+            const __m256i zp = _mm256_set1_epi32(out->zp[r]);
+            acc[r][0] = _mm256_sub_epi32(off0, _mm256_mullo_epi32(zp, cs0));
+            acc[r][1] = _mm256_sub_epi32(off1, _mm256_mullo_epi32(zp, cs1));
+        }
+    } else {
+#pragma GCC unroll 4
+        for (int r = 0; r < MR; r++) {
+            acc[r][0] = off0;
+            acc[r][1] = off1;
+        }
     }
     for (int64_t k = 0; k < kp; k += 2) {
         const __m256i b0 = _mm256_loadu_si256((const __m256i *)(const void *)(w + k * 16));
@@ -88,7 +141,12 @@ static ALWAYS_INLINE void conv_tile(const gemm_i8_packed *p, const gemm_i8_requa
 #pragma GCC unroll 4
     for (int r = 0; r < MR; r++) {
         if (r >= rows) break;
-        store_block(acc[r][0], acc[r][1], o, b, valid, y + r * y_stride + b * GEMM_I8_NR);
+        if (hybrid)
+            store_block_hybrid(acc[r][0], acc[r][1], out->h, out->scale[r], b, valid,
+                               out->yf + r * out->y_stride + b * GEMM_I8_NR);
+        else
+            store_block(acc[r][0], acc[r][1], out->o, b, valid,
+                        out->y8 + r * out->y_stride + b * GEMM_I8_NR);
     }
 }
 
@@ -97,7 +155,25 @@ void gemm_i8_conv_avx2(const gemm_i8_packed *p, const gemm_i8_requant *o,
     /* rows past the valid ones repeat the last: computed, never stored */
     const int16_t *ap[MR];
     for (int r = 0; r < MR; r++) ap[r] = a[r < rows ? r : rows - 1];
-    for (int32_t b = 0; b < p->blocks; b++) conv_tile(p, o, ap, rows, b, y, y_stride);
+    const conv_out out = {.o = o, .y8 = y, .y_stride = y_stride};
+    for (int32_t b = 0; b < p->blocks; b++) conv_tile(false, p, &out, ap, rows, b);
+}
+
+void gemm_i8_conv_hybrid_avx2(const gemm_i8_packed *p, const gemm_i8_hybrid *o,
+                              const void *const *a, const int32_t *row_zp,
+                              const float *row_scale, int32_t rows, float *y,
+                              int64_t y_stride) {
+    const int16_t *ap[MR];
+    int32_t zp[MR];
+    float scale[MR];
+    for (int r = 0; r < MR; r++) {
+        const int32_t src = r < rows ? r : rows - 1;
+        ap[r] = a[src];
+        zp[r] = row_zp[src];
+        scale[r] = row_scale[src];
+    }
+    const conv_out out = {.h = o, .zp = zp, .scale = scale, .yf = y, .y_stride = y_stride};
+    for (int32_t b = 0; b < p->blocks; b++) conv_tile(true, p, &out, ap, rows, b);
 }
 
 /* x[k] and x[k + 1] sign-extended to an int16 pair; x[k + 1] past the row's end reads as 0

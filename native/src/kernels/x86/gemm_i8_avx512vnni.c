@@ -82,21 +82,38 @@ static void row_corrections8(const int8_t *const *x, int64_t n, int32_t *corr) {
     for (int r = 0; r < 8; r++) corr[r] = lanes[r < 4 ? r : r + 4];
 }
 
+/* What one conv call stores: int8 requantized (o), or hybrid float32 outputs (h, with the
+ * rows' zero points and scales). */
+typedef struct conv_out {
+    const gemm_i8_requant *o;
+    int8_t *y8;
+    const gemm_i8_hybrid *h;
+    const int32_t *zp;    /* MR values */
+    const float *scale;   /* MR values */
+    float *yf;
+    int64_t y_stride;
+} conv_out;
+
 /* rows x (16 * nb) tile of blocks [b, b + nb); flip: layout K4_S8 (x ^ 0x80 times int8
- * weights, no row corrections), else K4_U8. */
-static ALWAYS_INLINE void conv_tile(const bool flip, const int nb, const gemm_i8_packed *p,
-                                    const gemm_i8_requant *o, const int8_t *const *ap,
-                                    const int32_t *corr, int32_t rows, int32_t b, int8_t *y,
-                                    int64_t y_stride) {
+ * weights, no row corrections), else K4_U8; hybrid: float output stage. */
+static ALWAYS_INLINE void conv_tile(const bool flip, const int nb, const bool hybrid,
+                                    const gemm_i8_packed *p, const conv_out *out,
+                                    const int8_t *const *ap, const int32_t *corr, int32_t rows,
+                                    int32_t b) {
     const int64_t kp = p->kp;
     const uint8_t *w = (const uint8_t *)p->w + (int64_t)b * kp * GEMM_I8_NR;
     __m512i acc[MR][2];
 #pragma GCC unroll 2
     for (int j = 0; j < nb; j++) {
         const __m512i off = _mm512_loadu_si512(p->offset + (b + j) * GEMM_I8_NR);
+        const __m512i colsum =
+            hybrid ? _mm512_loadu_si512(out->h->colsum + (b + j) * GEMM_I8_NR) : off;
 #pragma GCC unroll 8
-        for (int r = 0; r < MR; r++)
-            acc[r][j] = flip ? off : _mm512_add_epi32(off, _mm512_set1_epi32(corr[r]));
+        for (int r = 0; r < MR; r++) {
+            const __m512i start =
+                hybrid ? gemm_i8_hybrid_start_avx512(off, colsum, out->zp[r]) : off;
+            acc[r][j] = flip ? start : _mm512_add_epi32(start, _mm512_set1_epi32(corr[r]));
+        }
     }
     const uint8_t *w1 = w + kp * GEMM_I8_NR;
     for (int64_t k = 0; k < kp; k += 4) {
@@ -120,33 +137,68 @@ static ALWAYS_INLINE void conv_tile(const bool flip, const int nb, const gemm_i8
     for (int j = 0; j < nb; j++) {
         const int32_t c0 = (b + j) * GEMM_I8_NR, valid = p->n - c0;
         const __mmask16 mask = valid >= GEMM_I8_NR ? 0xFFFF : (__mmask16)((1u << valid) - 1u);
+        if (hybrid) {
+            const gemm_i8_hybrid *h = out->h;
+            const __m512 scale = _mm512_loadu_ps(h->scale + c0);
+            const __m512 bias = _mm512_loadu_ps(h->bias + c0);
+            const __m512 lo = _mm512_set1_ps(h->lo), hi = _mm512_set1_ps(h->hi);
+#pragma GCC unroll 8
+            for (int r = 0; r < MR; r++) {
+                if (r >= rows) break;
+                gemm_i8_hybrid_store_avx512(acc[r][j], scale, bias, out->scale[r], lo, hi,
+                                            out->yf + r * out->y_stride + c0, mask);
+            }
+            continue;
+        }
         /* loaded once: the int8 stores below may alias anything, so a load after them
          * could not be reused */
-        const gemm_i8_requant_block k = gemm_i8_requant_block_load(o, b + j);
+        const gemm_i8_requant_block k = gemm_i8_requant_block_load(out->o, b + j);
 #pragma GCC unroll 8
         for (int r = 0; r < MR; r++) {
             if (r >= rows) break;
             const __m512i v = gemm_i8_requant_avx512(acc[r][j], &k);
-            _mm_mask_storeu_epi8(y + r * y_stride + c0, mask, _mm512_cvtepi32_epi8(v));
+            _mm_mask_storeu_epi8(out->y8 + r * out->y_stride + c0, mask,
+                                 _mm512_cvtepi32_epi8(v));
         }
     }
 }
 
-void gemm_i8_conv_avx512vnni(const gemm_i8_packed *p, const gemm_i8_requant *o,
-                             const void *const *a, int32_t rows, int8_t *y, int64_t y_stride) {
-    /* rows past the valid ones repeat the last: computed, never stored */
+/* All blocks of one call; rows past the valid ones repeat the last: computed, never
+ * stored. */
+static ALWAYS_INLINE void conv_run(const bool hybrid, const gemm_i8_packed *p,
+                                   const conv_out *out, const void *const *a, int32_t rows) {
     const int8_t *ap[MR];
     int32_t corr[MR] = {0}; /* row corrections (K4_U8 only) */
     for (int r = 0; r < MR; r++) ap[r] = a[r < rows ? r : rows - 1];
     int32_t b = 0;
     if (p->layout == GEMM_I8_K4_S8) {
-        for (; b + 2 <= p->blocks; b += 2) conv_tile(true, 2, p, o, ap, corr, rows, b, y, y_stride);
-        if (b < p->blocks) conv_tile(true, 1, p, o, ap, corr, rows, b, y, y_stride);
+        for (; b + 2 <= p->blocks; b += 2) conv_tile(true, 2, hybrid, p, out, ap, corr, rows, b);
+        if (b < p->blocks) conv_tile(true, 1, hybrid, p, out, ap, corr, rows, b);
         return;
     }
     row_corrections8(ap, p->kp, corr);
-    for (; b + 2 <= p->blocks; b += 2) conv_tile(false, 2, p, o, ap, corr, rows, b, y, y_stride);
-    if (b < p->blocks) conv_tile(false, 1, p, o, ap, corr, rows, b, y, y_stride);
+    for (; b + 2 <= p->blocks; b += 2) conv_tile(false, 2, hybrid, p, out, ap, corr, rows, b);
+    if (b < p->blocks) conv_tile(false, 1, hybrid, p, out, ap, corr, rows, b);
+}
+
+void gemm_i8_conv_avx512vnni(const gemm_i8_packed *p, const gemm_i8_requant *o,
+                             const void *const *a, int32_t rows, int8_t *y, int64_t y_stride) {
+    const conv_out out = {.o = o, .y8 = y, .y_stride = y_stride};
+    conv_run(false, p, &out, a, rows);
+}
+
+void gemm_i8_conv_hybrid_avx512vnni(const gemm_i8_packed *p, const gemm_i8_hybrid *o,
+                                    const void *const *a, const int32_t *row_zp,
+                                    const float *row_scale, int32_t rows, float *y,
+                                    int64_t y_stride) {
+    int32_t zp[MR];
+    float scale[MR];
+    for (int r = 0; r < MR; r++) {
+        zp[r] = row_zp[r < rows ? r : rows - 1];
+        scale[r] = row_scale[r < rows ? r : rows - 1];
+    }
+    const conv_out out = {.h = o, .zp = zp, .scale = scale, .yf = y, .y_stride = y_stride};
+    conv_run(true, p, &out, a, rows);
 }
 
 /* 4 bytes of row x at k (k < depth); past the row's end (its last group when depth is not
