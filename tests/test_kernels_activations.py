@@ -228,7 +228,10 @@ def test_softmax(shape, beta):
     model = softmax_model(shape, beta)
     ours = run_litert(model, [x])
     np.testing.assert_allclose(ours, softmax_ref(x, beta), rtol=1e-5, atol=1e-9)
-    np.testing.assert_allclose(ours, run_tflite(model, [x]), rtol=1e-6, atol=1e-12)
+    # TensorFlow Lite sums a row left to right in float32 (error up to ~n ulp); the SIMD
+    # kernels sum in vector lanes (closer to exact), so long rows differ by that much.
+    np.testing.assert_allclose(ours, run_tflite(model, [x]),
+                               rtol=1e-6 + shape[-1] * 2.0**-24, atol=1e-12)
     np.testing.assert_allclose(ours.sum(axis=-1), 1.0, rtol=1e-5)
 
 
