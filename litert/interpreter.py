@@ -48,6 +48,10 @@ _LIVE_VIEWS_MESSAGE = (
 
 _INT32_MIN, _INT32_MAX = np.iinfo(np.int32).min, np.iinfo(np.int32).max
 
+# Looked up once: invoke() is called in tight loops, where attribute lookups on lib show.
+_lt_invoke = lib.lt_interpreter_invoke
+_LT_OK = lib.LT_OK
+
 
 class _NativeInterpreter:
     """Owns the C model, the C interpreter and the model bytes the model points into (the C
@@ -63,9 +67,29 @@ class _NativeInterpreter:
         # One interpreter must not be used from two threads at once (litert.h); cffi releases
         # the GIL during calls, so calls are serialized here rather than racing in C.
         self.lock = threading.RLock()
+        # Fast paths of set_tensor() / get_tensor(): tensor index -> (dtype, shape, a NumPy
+        # array on the tensor's memory), filled only after the full path succeeded for that
+        # tensor, emptied whenever buffers may move or change shape (allocate, resize, free).
+        # The arrays never leave this object: callers get copies.
+        self.set_cache = {}
+        self.get_cache = {}
+
+    def forget_buffers(self):
+        """Empties the fast-path caches; before anything that may move or reshape tensors."""
+        self.set_cache.clear()
+        self.get_cache.clear()
+
+    def buffer_array(self, tensor, dtype, shape, nbytes):
+        """A NumPy array on a tensor's current memory (for the caches), or None when the
+        tensor has no memory."""
+        data = lib.lt_interpreter_tensor_data(self.interp, tensor)
+        if data == ffi.NULL or nbytes == 0:
+            return None
+        return np.frombuffer(ffi.buffer(data, nbytes), dtype=dtype).reshape(shape)
 
     def free(self):
         with self.lock:
+            self.forget_buffers()
             if self.interp is not None:
                 lib.lt_interpreter_free(self.interp)
                 self.interp = None
@@ -229,6 +253,7 @@ class Interpreter:
         again after resize_tensor_input()."""
         with self._session() as native:
             _ensure_no_live_views(native, "allocate_tensors()")
+            native.forget_buffers()
             if lib.lt_interpreter_allocate(native.interp) != lib.LT_OK:
                 raise RuntimeError(native.last_error())
             self._allocated = True
@@ -239,8 +264,15 @@ class Interpreter:
         Raises:
           RuntimeError: if the model cannot run (e.g. allocate_tensors() was not called).
         """
-        with self._session() as native:
-            if lib.lt_interpreter_invoke(native.interp) != lib.LT_OK:
+        # _session() spelled out: its generator costs about a microsecond, as much as a small
+        # model's whole invoke.
+        native = self._native
+        if native is None or native.interp is None:
+            native = self._open()  # raises: closed
+        with native.lock:
+            if self._native is None or native.interp is None:
+                self._open()  # closed by another thread meanwhile: raises
+            if _lt_invoke(native.interp) != _LT_OK:
                 raise RuntimeError(native.last_error())
 
     def resize_tensor_input(self, input_index, tensor_size, strict=False):
@@ -258,6 +290,7 @@ class Interpreter:
             if strict:
                 _check_strict_resize(self._details(native, tensor), dims)
             _ensure_no_live_views(native, "resize_tensor_input()")
+            native.forget_buffers()
             c_dims = ffi.new("int32_t[]", max(len(dims), 1))
             for i, d in enumerate(dims):
                 c_dims[i] = d
@@ -370,6 +403,16 @@ class Interpreter:
           ValueError: on a dtype or shape mismatch, a bad index, a constant tensor, or before
             allocate_tensors().
         """
+        native = self._native
+        if native is not None and type(tensor_index) is int and type(value) is np.ndarray:
+            # Fast path: a tensor set successfully before, since the last allocate; a value
+            # of its exact dtype and shape (anything else takes the checks below).
+            entry = native.set_cache.get(tensor_index)
+            if entry is not None and value.dtype == entry[0] and value.shape == entry[1]:
+                with native.lock:
+                    if self._native is native and native.set_cache.get(tensor_index) is entry:
+                        entry[2][...] = value
+                        return
         with self._session() as native:
             tensor = self._checked_index(native, tensor_index)
             info = self._info(native, tensor)
@@ -393,9 +436,20 @@ class Interpreter:
             if lib.lt_interpreter_set_tensor(native.interp, tensor, ffi.from_buffer(value),
                                              value.nbytes) != lib.LT_OK:
                 raise ValueError(f"Cannot set tensor: {native.last_error()}")
+            array = native.buffer_array(tensor, value.dtype, expected_shape, value.nbytes)
+            if array is not None:
+                native.set_cache[tensor] = (value.dtype, expected_shape, array)
 
     def get_tensor(self, tensor_index, subgraph_index=0):
         """Returns a copy of a tensor's data as a NumPy array."""
+        native = self._native
+        if native is not None and type(tensor_index) is int and subgraph_index == 0:
+            # Fast path: a tensor read successfully before, since the last allocate.
+            entry = native.get_cache.get(tensor_index)
+            if entry is not None:
+                with native.lock:
+                    if self._native is native and native.get_cache.get(tensor_index) is entry:
+                        return entry.copy()
         _check_subgraph(subgraph_index)
         with self._session() as native:
             tensor = self._checked_index(native, tensor_index)
@@ -405,6 +459,9 @@ class Interpreter:
             if lib.lt_interpreter_get_tensor(native.interp, tensor, ffi.from_buffer(out),
                                              out.nbytes) != lib.LT_OK:
                 raise ValueError(f"Cannot get tensor: {native.last_error()}")
+            array = native.buffer_array(tensor, out.dtype, out.shape, out.nbytes)
+            if array is not None:
+                native.get_cache[tensor] = array
             return out
 
     def tensor(self, tensor_index):

@@ -259,6 +259,73 @@ def test_fully_connected_deep(simd_isa, rows):
     check_fc(simd_isa, (rows, 1100), 70, act=RELU6)
 
 
+@pytest.mark.parametrize("depth", [16, 17, 128, 784])
+@pytest.mark.parametrize("units", [7, 16, 31, 300])
+def test_fully_connected_one_row(simd_isa, depth, units):
+    """Batch 1: the matrix-vector kernel on the unpacked weights (groups of 16 / 8 units,
+    a partial last group, K tails), or the packed GEMM for large unaligned weights; the two
+    threads cut the units at an odd place when the work is large enough to be split."""
+    act = (RELU, NONE, TANH, RELU6)[(depth + units) % 4]
+    check_fc(simd_isa, (1, depth), units, act=act, bias=depth % 2 == 0)
+
+
+def test_fully_connected_one_row_weights_input(simd_isa):
+    """Weights computed at run time (a graph input): batch 1 still takes the SIMD kernel,
+    which reads them in place at invoke."""
+    rng = seeded("fc-weights-input")
+    x = rng.standard_normal((1, 100)).astype(np.float32)
+    w = rng.standard_normal((333, 100)).astype(np.float32)
+    b = rng.standard_normal(333).astype(np.float32)
+    mb = ModelBuilder()
+    xi, wi = mb.input("x", x.shape), mb.input("w", w.shape)
+    y = mb.tensor("y", (1, 333))
+    mb.op("FULLY_CONNECTED", [xi, wi, mb.constant("b", b)], [y], "FullyConnectedOptions",
+          dict(fused_activation_function=RELU))
+    mb.output(y)
+    ref, got = run_levels(mb.build(), [x, w], simd_isa)
+    mag = np.abs(x.astype(np.float64)) @ np.abs(w.astype(np.float64)).T + np.abs(b)
+    assert_close(got, ref, mag, 100)
+
+
+@pytest.mark.parametrize("depth", [5, 64, 100])
+def test_fully_connected_one_row_alignment(simd_isa, depth):
+    """The one-row kernel reads rows at a common misalignment in aligned vectors (a lane
+    rotation its reduction does not see): the same weights as a constant (in the model's
+    buffer, 16-byte aligned) and as an input (in the 64-byte aligned arena) give the same
+    bits."""
+    rng = seeded("fc-align", depth)
+    x = rng.standard_normal((1, depth)).astype(np.float32)
+    w = rng.standard_normal((37, depth)).astype(np.float32)
+    outs = []
+    for const in (True, False):
+        mb = ModelBuilder()
+        xi = mb.input("x", x.shape)
+        wi = mb.constant("w", w) if const else mb.input("w", w.shape)
+        y = mb.tensor("y", (1, 37))
+        mb.op("FULLY_CONNECTED", [xi, wi, -1], [y], "FullyConnectedOptions",
+              dict(fused_activation_function=NONE))
+        mb.output(y)
+        outs.append(run_levels(mb.build(), [x] if const else [x, w], simd_isa)[1])
+    np.testing.assert_array_equal(outs[0].view(np.uint32), outs[1].view(np.uint32))
+
+
+def test_fully_connected_shared_weights(simd_isa):
+    """Two batch-1 nodes on one weight tensor (an unrolled RNN's steps): each reads it in
+    place; the second takes the first's output."""
+    rng = seeded("fc-shared")
+    x = rng.standard_normal((1, 64)).astype(np.float32)
+    w = (rng.standard_normal((64, 64)) * 0.1).astype(np.float32)
+    mb = ModelBuilder()
+    xi, wi = mb.input("x", x.shape), mb.constant("w", w)
+    h1, h2 = mb.tensor("h1", (1, 64)), mb.tensor("h2", (1, 64))
+    for a, o in ((xi, h1), (h1, h2)):
+        mb.op("FULLY_CONNECTED", [a, wi, -1], [o], "FullyConnectedOptions",
+              dict(fused_activation_function=TANH))
+    mb.output(h2)
+    ref, got = run_levels(mb.build(), [x], simd_isa)
+    np.testing.assert_allclose(got, ref, rtol=0, atol=1e-5)
+
+
 # ---- BATCH_MATMUL ----------------------------------------------------------------------------
 
 def bmm_model(x_shape, y_shape, out_shape, adj_x, adj_y, y_const=None):
@@ -291,6 +358,7 @@ BMM_SHAPES = [
     ((), (4,), 3, 300, 33),         # x broadcast
     ((2, 1), (1, 3), 30, 5, 17),    # both broadcast
     ((1,), (), 200, 64, 100),       # more rows than one block
+    ((3,), (3,), 64, 64, 48),       # large enough to be shared out to two threads
 ]
 
 

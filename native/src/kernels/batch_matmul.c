@@ -31,9 +31,11 @@
  * once at prepare, every one of its matrices; any other y is packed at invoke into scratch,
  * one matrix at a time (K * N copies against M * K * N multiply-adds). With adj_x, x's
  * matrix is transposed into scratch first so that its rows are contiguous. The matrices
- * are shared among threads (one scratch slot each), each matrix computed whole by one
- * thread with one FMA chain per output (gemm_f32.h): the results do not depend on the
- * thread count, and differ from the reference kernel's by rounding only. */
+ * are shared among threads (one scratch slot each) from GEMM_F32_PARALLEL_MIN_WORK
+ * multiply-adds on (an attention block's products, 65K each, stay on one thread: handing
+ * them over cost more than they take), each matrix computed whole by one thread with one
+ * FMA chain per output (gemm_f32.h): the results do not depend on the thread count, and
+ * differ from the reference kernel's by rounding only. */
 #include "alloc.h"
 #include "gemm_f32.h"
 #include "linear_common.h"
@@ -381,7 +383,7 @@ static lt_status batch_matmul_invoke(lt_context *ctx, lt_node *node) {
     if (st->fast != NULL) {
         bmm_f32_args a = {st, lt_f32(node->inputs[BMM_X]), lt_f32(node->inputs[BMM_Y]),
                           lt_f32(node->outputs[0]), node->scratch, 1};
-        if (st->work >= LT_PARALLEL_MIN_WORK) {
+        if (st->work >= GEMM_F32_PARALLEL_MIN_WORK) {
             const int64_t threads = lt_ctx_num_threads(ctx);
             a.tasks = st->batches < threads ? st->batches : threads;
         }

@@ -5,17 +5,26 @@
  * weights and bias are packed at prepare into panels of nr units; a call computes units
  * [u0, u1) of every row (the caller cuts the units among threads): the panels meeting the
  * range, each over the rows in tiles of its micro-kernel, storing only the range's columns.
- * One row (batch 1) is the same loop with 1-row tiles: a pass over the weights, which is
- * what bounds it. Rows are taken in blocks (gemm_f32_block_rows) so that a block of x stays
- * in cache while every panel of the range passes over it.
+ * Rows are taken in blocks (gemm_f32_block_rows) so that a block of x stays in cache while
+ * every panel of the range passes over it.
  *
- * Falls back to the portable kernel (nothing changed) for weights or a bias that are not
- * constant (packed at prepare) and ISA levels without micro-kernels; the caller already
- * keeps sparse and hybrid weights away from here.
+ * One row (batch 1) runs the matrix-vector kernel on the weights as stored
+ * (gemm_f32_gemv_fn): nothing is packed, so weights need not be constant, and the nodes of
+ * an unrolled RNN that share one weight tensor also share it in cache. Packed, each step's
+ * node had its own copy: the 32 copies of an LSTM's 256 KiB recurrent weights were read
+ * from L3 at every step, 9 us per step against 2.3 us now. The one exception: constant
+ * weights over FC_GEMV_MAX_BYTES whose rows start at different distances from a 64-byte
+ * boundary (depth not a multiple of 16, buffer not 64-byte aligned) are still packed:
+ * the kernel's loads then cross cache lines, which made it about 1.3x slower than the
+ * packed GEMM's single row (1-row tiles) on large layers read once per invoke.
  *
- * Arithmetic: per output one FMA chain from the bias in k order (gemm_f32.h), the same for
- * any cut of the units. TANH / SIGN_BIT run afterwards over each row's range
- * (linear_activation_post). */
+ * Falls back to the portable kernel (nothing changed) for several rows with weights or a
+ * bias that are not constant (packed at prepare) and ISA levels without micro-kernels; the
+ * caller already keeps sparse and hybrid weights away from here.
+ *
+ * Arithmetic: per output one FMA chain from the bias in k order (gemm_f32.h), or for one
+ * row the matrix-vector kernel's fixed expression; either is the same for any cut of the
+ * units. TANH / SIGN_BIT run afterwards over each row's range (linear_activation_post). */
 #include "fc_internal.h"
 #include "gemm_f32.h"
 
@@ -23,6 +32,14 @@ typedef struct fc_f32_fast {
     gemm_f32_packed gemm;
     size_t mc; /* rows per block */
 } fc_f32_fast;
+
+/* Largest constant weights (bytes) read in place by the one-row kernel however their rows
+ * are aligned; see above. */
+#define FC_GEMV_MAX_BYTES ((size_t)256 * 1024)
+
+typedef struct fc_f32_gemv {
+    gemm_f32_gemv_fn gemv;
+} fc_f32_gemv;
 
 static void fully_connected_f32_gemm(const fc_state *st, const lt_tensor *in_t,
                                      const lt_tensor *weights_t, const lt_tensor *bias_t,
@@ -46,14 +63,37 @@ static void fully_connected_f32_gemm(const fc_state *st, const lt_tensor *in_t,
     }
 }
 
+/* One row: units [u0, u1) straight from the weights tensor. */
+static void fully_connected_f32_gemv(const fc_state *st, const lt_tensor *in_t,
+                                     const lt_tensor *weights_t, const lt_tensor *bias_t,
+                                     lt_tensor *out_t, int64_t u0, int64_t u1) {
+    const fc_f32_gemv *f = st->fast;
+    if (u0 >= u1) return;
+    const size_t k = (size_t)st->depth;
+    float *y = lt_f32(out_t) + u0;
+    f->gemv((size_t)(u1 - u0), k, lt_f32(in_t), lt_f32(weights_t) + (size_t)u0 * k, k,
+            bias_t != NULL ? lt_f32(bias_t) + u0 : NULL, y, st->act.lo, st->act.hi);
+    linear_activation_post(&st->act, y, u1 - u0);
+}
+
 lt_status fc_f32_fast_prepare(lt_context *ctx, lt_node *node, fc_state *st) {
     const lt_tensor *weights = node->inputs[1];
     const lt_tensor *bias = node->n_inputs > 2 ? node->inputs[2] : NULL;
     gemm_f32_kernels ker;
-    if (st->hybrid || st->hybrid_int || weights->type != LT_FLOAT32 || !weights->is_constant ||
-        (bias != NULL && !bias->is_constant) || st->depth <= 0 || st->units <= 0 ||
-        st->depth > INT32_MAX || !gemm_f32_kernels_for(lt_ctx_isa(ctx), &ker))
+    if (st->hybrid || st->hybrid_int || weights->type != LT_FLOAT32 || st->depth <= 0 ||
+        st->units <= 0 || st->depth > INT32_MAX || !gemm_f32_kernels_for(lt_ctx_isa(ctx), &ker))
         return LT_OK;
+    const bool in_place = !weights->is_constant || weights->bytes <= FC_GEMV_MAX_BYTES ||
+                          st->depth % 16 == 0 || (uintptr_t)weights->data % 64 == 0;
+    if (st->rows == 1 && in_place) {
+        fc_f32_gemv *g = lt_ctx_alloc(ctx, node, sizeof *g);
+        if (g == NULL) return LT_ERROR;
+        g->gemv = ker.gemv;
+        st->fast = g;
+        st->fn = fully_connected_f32_gemv;
+        return LT_OK;
+    }
+    if (!weights->is_constant || (bias != NULL && !bias->is_constant)) return LT_OK;
     fc_f32_fast *f = lt_ctx_alloc(ctx, node, sizeof *f);
     if (f == NULL ||
         gemm_f32_pack(ctx, node, &ker, weights->data, bias != NULL ? bias->data : NULL,

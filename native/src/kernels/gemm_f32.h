@@ -53,6 +53,13 @@ typedef void (*gemm_f32_ukernel)(size_t mr, size_t kc, const float *a, size_t a_
                                  const float *w, const float *init, float *c, size_t c_stride,
                                  uint32_t j0, uint32_t j1, float lo, float hi);
 
+/* Multiply-adds below which an op on these kernels stays on one thread. They do 30 to 100
+ * multiply-adds per nanosecond, some 30 times the portable kernels that
+ * LT_PARALLEL_MIN_WORK was set for, while handing a loop to a worker and waiting for it
+ * costs about a microsecond (more when the other core is busy): split at 16 times
+ * that, where a thread's half takes several microseconds. */
+enum { GEMM_F32_PARALLEL_MIN_WORK = 16 * LT_PARALLEL_MIN_WORK };
+
 /* Largest K taken in one pass (see cache blocking above). */
 enum { GEMM_F32_KC_MAX = 512 };
 
@@ -64,13 +71,28 @@ typedef void (*gemm_f32_gather_fn)(float *dst, size_t dst_stride, const float *s
                                    size_t px_step, size_t run_step, size_t pixels, size_t runs,
                                    size_t n);
 
+/* One row of A times weights left in TensorFlow Lite's layout (no packing): for j in
+ * [0, n), y[j] = clamp(bias[j] + sum_k x[k] * w[j * w_stride + k], lo, hi), bias NULL for
+ * none, the clamp skipped when lo, hi = -inf, inf. Each unit's sum is one fixed expression
+ * (vector partial sums along k, then a fixed tree over the lanes, then the bias), so a
+ * unit's value does not depend on n or on where the range starts. For batch-1 layers,
+ * which are bound by reading the weights: the packed GEMM's single row is one FMA chain
+ * per output (latency-bound), and packing would give every node its own copy, where an
+ * unrolled RNN's steps share one weight tensor that then stays in cache. Reads exactly k
+ * floats of x and of each row, n of bias. */
+typedef void (*gemm_f32_gemv_fn)(size_t n, size_t k, const float *x, const float *w,
+                                 size_t w_stride, const float *bias, float *y, float lo,
+                                 float hi);
+
 /* One instruction set's micro-kernels: `full` for full panels (nr wide), `half` for the
- * narrow last panel (nr / 2 wide), each with its own row tile; and its im2col copy. */
+ * narrow last panel (nr / 2 wide), each with its own row tile; its im2col copy; and its
+ * matrix-vector product on unpacked weights. */
 typedef struct gemm_f32_kernels {
     uint32_t nr;
     uint32_t mr_full, mr_half;
     gemm_f32_ukernel full, half;
     gemm_f32_gather_fn gather;
+    gemm_f32_gemv_fn gemv;
 } gemm_f32_kernels;
 
 /* Packed weights of one op, built at prepare (memory from lt_ctx_alloc). */
@@ -133,6 +155,8 @@ void lt_gemm_f32_8x16_avx512(size_t mr, size_t kc, const float *a, size_t a_stri
                              uint32_t j0, uint32_t j1, float lo, float hi);
 void lt_gather_f32_avx512(float *dst, size_t dst_stride, const float *src, size_t px_step,
                           size_t run_step, size_t pixels, size_t runs, size_t n);
+void lt_gemm_f32_gemv_avx512(size_t n, size_t k, const float *x, const float *w,
+                             size_t w_stride, const float *bias, float *y, float lo, float hi);
 /* AVX2 + FMA: 16-wide panels in a 6 x 16 tile, 8-wide ones in 12 x 8. */
 enum { GEMM_F32_AVX2_NR = 16, GEMM_F32_AVX2_MR = 6, GEMM_F32_AVX2_MR_HALF = 12 };
 void lt_gemm_f32_6x16_avx2(size_t mr, size_t kc, const float *a, size_t a_stride,
@@ -143,6 +167,25 @@ void lt_gemm_f32_12x8_avx2(size_t mr, size_t kc, const float *a, size_t a_stride
                            uint32_t j0, uint32_t j1, float lo, float hi);
 void lt_gather_f32_avx2(float *dst, size_t dst_stride, const float *src, size_t px_step,
                         size_t run_step, size_t pixels, size_t runs, size_t n);
+void lt_gemm_f32_gemv_avx2(size_t n, size_t k, const float *x, const float *w, size_t w_stride,
+                           const float *bias, float *y, float lo, float hi);
+#endif
+
+/* ---- AArch64 NEON micro-kernels (arm/gemm_f32_neon.c, built when LT_NEON_KERNELS) ------ */
+#include "arm/neon_build.h"
+#if defined(LT_NEON_KERNELS)
+/* 16-wide panels in a 4 x 16 tile, 8-wide ones in 8 x 8. */
+enum { GEMM_F32_NEON_NR = 16, GEMM_F32_NEON_MR = 4, GEMM_F32_NEON_MR_HALF = 8 };
+void lt_gemm_f32_4x16_neon(size_t mr, size_t kc, const float *a, size_t a_stride,
+                           const float *w, const float *init, float *c, size_t c_stride,
+                           uint32_t j0, uint32_t j1, float lo, float hi);
+void lt_gemm_f32_8x8_neon(size_t mr, size_t kc, const float *a, size_t a_stride,
+                          const float *w, const float *init, float *c, size_t c_stride,
+                          uint32_t j0, uint32_t j1, float lo, float hi);
+void lt_gather_f32_neon(float *dst, size_t dst_stride, const float *src, size_t px_step,
+                        size_t run_step, size_t pixels, size_t runs, size_t n);
+void lt_gemm_f32_gemv_neon(size_t n, size_t k, const float *x, const float *w, size_t w_stride,
+                           const float *bias, float *y, float lo, float hi);
 #endif
 
 #endif

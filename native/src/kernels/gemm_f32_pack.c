@@ -14,13 +14,22 @@ bool gemm_f32_kernels_for(int isa, gemm_f32_kernels *out) {
     if (isa >= LT_ISA_AVX512) {
         *out = (gemm_f32_kernels){GEMM_F32_AVX512_NR, GEMM_F32_AVX512_MR,
                                   GEMM_F32_AVX512_MR_HALF, lt_gemm_f32_12x32_avx512,
-                                  lt_gemm_f32_8x16_avx512, lt_gather_f32_avx512};
+                                  lt_gemm_f32_8x16_avx512, lt_gather_f32_avx512,
+                                  lt_gemm_f32_gemv_avx512};
         return true;
     }
     if (isa >= LT_ISA_AVX2) {
         *out = (gemm_f32_kernels){GEMM_F32_AVX2_NR, GEMM_F32_AVX2_MR, GEMM_F32_AVX2_MR_HALF,
                                   lt_gemm_f32_6x16_avx2, lt_gemm_f32_12x8_avx2,
-                                  lt_gather_f32_avx2};
+                                  lt_gather_f32_avx2, lt_gemm_f32_gemv_avx2};
+        return true;
+    }
+#endif
+#if defined(LT_NEON_KERNELS)
+    if (isa >= LT_ISA_NEON) {
+        *out = (gemm_f32_kernels){GEMM_F32_NEON_NR, GEMM_F32_NEON_MR, GEMM_F32_NEON_MR_HALF,
+                                  lt_gemm_f32_4x16_neon, lt_gemm_f32_8x8_neon,
+                                  lt_gather_f32_neon, lt_gemm_f32_gemv_neon};
         return true;
     }
 #endif
@@ -47,6 +56,13 @@ bool gemm_f32_layout(const gemm_f32_kernels *ker, int64_t n, int64_t k, gemm_f32
            lt_mul_size(out->panel_floats, (size_t)out->panels, floats);
 }
 
+/* Copies one float from bytes that need not be aligned. */
+static inline float load_f32(const uint8_t *p) {
+    float v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
 void gemm_f32_pack_into(const gemm_f32_packed *layout, float *dst, const void *weights,
                         size_t n_stride, size_t k_stride, const void *bias) {
     const int64_t nr = layout->ker.nr, n = layout->n, k = layout->k;
@@ -56,18 +72,27 @@ void gemm_f32_pack_into(const gemm_f32_packed *layout, float *dst, const void *w
         const int64_t cols = n - c0 < width ? n - c0 : width;
         float *d = dst + (size_t)panel * layout->panel_floats;
         /* bias row, then K rows; columns past n are zeros */
-        for (int64_t j = 0; j < width; j++, d++) {
-            *d = 0.0f;
-            if (bb != NULL && j < cols)
-                memcpy(d, bb + (size_t)(c0 + j) * sizeof(float), sizeof *d);
-        }
-        for (int64_t kk = 0; kk < k; kk++) {
-            const uint8_t *src =
-                wb + ((size_t)c0 * n_stride + (size_t)kk * k_stride) * sizeof(float);
-            for (int64_t j = 0; j < width; j++, d++) {
-                *d = 0.0f;
-                if (j < cols) memcpy(d, src + (size_t)j * n_stride * sizeof(float), sizeof *d);
+        for (int64_t j = 0; j < width; j++)
+            d[j] = bb != NULL && j < cols ? load_f32(bb + (size_t)(c0 + j) * sizeof(float)) : 0.0f;
+        d += width;
+        const uint8_t *base = wb + (size_t)c0 * n_stride * sizeof(float);
+        if (n_stride == 1) {
+            /* a panel row is contiguous in the source (BATCH_MATMUL's y as stored): one copy
+             * per row (invoke packs such operands for every product) */
+            for (int64_t kk = 0; kk < k; kk++, d += width) {
+                memcpy(d, base + (size_t)kk * k_stride * sizeof(float),
+                       (size_t)cols * sizeof(float));
+                for (int64_t j = cols; j < width; j++) d[j] = 0.0f;
             }
+            continue;
+        }
+        /* a transpose (weights in TensorFlow Lite's layout): panel row kk gathers column kk
+         * of the panel's source rows */
+        for (int64_t kk = 0; kk < k; kk++, d += width) {
+            const uint8_t *src = base + (size_t)kk * k_stride * sizeof(float);
+            for (int64_t j = 0; j < cols; j++)
+                d[j] = load_f32(src + (size_t)j * n_stride * sizeof(float));
+            for (int64_t j = cols; j < width; j++) d[j] = 0.0f;
         }
     }
 }

@@ -3,7 +3,10 @@
  * Inputs: the tensor and a constant INT32 (or INT64) permutation of [0, rank). Any rank up to
  * LT_MAX_RANK and any stored element type: the output is written in order while the input
  * is read through the permuted strides, a copy plan that merges dimensions which stay
- * adjacent and copies unpermuted inner blocks with memcpy. */
+ * adjacent and copies unpermuted inner blocks with memcpy (short blocks, up to three outer
+ * dimensions: with inline copies of a fixed size, copy_short_rows). */
+#include <string.h>
+
 #include "kernels.h"
 #include "shape_ops_copy.h"
 
@@ -64,9 +67,43 @@ static lt_status transpose_prepare(lt_context *ctx, lt_node *node) {
     return LT_OK;
 }
 
+/* Up to three outer dimensions of rows of `row` bytes, a constant in each instance below:
+ * the compiler then copies a row with a few vector moves where a library memcpy call costs
+ * more than the copy itself (a transformer's head split moves rows of 16 floats). */
+static inline __attribute__((always_inline)) void
+copy_short_rows(const shape_ops_copy_plan *plan, const uint8_t *src, uint8_t *dst,
+                const size_t row) {
+    int64_t count[3] = {1, 1, 1}, step[3] = {0, 0, 0};
+    for (int d = 0; d < plan->rank; d++) { /* right-aligned: the last dimension innermost */
+        count[3 - plan->rank + d] = plan->count[d];
+        step[3 - plan->rank + d] = plan->step[d];
+    }
+    const uint8_t *s0 = src + plan->offset;
+    for (int64_t i = 0; i < count[0]; i++, s0 += step[0]) {
+        const uint8_t *s1 = s0;
+        for (int64_t j = 0; j < count[1]; j++, s1 += step[1]) {
+            const uint8_t *s2 = s1;
+            for (int64_t k = 0; k < count[2]; k++, s2 += step[2], dst += row)
+                memcpy(dst, s2, row);
+        }
+    }
+}
+
 static lt_status transpose_invoke(lt_context *ctx, lt_node *node) {
     (void)ctx;
-    shape_ops_copy_run(node->state, node->inputs[TRANSPOSE_INPUT]->data, node->outputs[0]->data);
+    const shape_ops_copy_plan *plan = node->state;
+    const uint8_t *src = node->inputs[TRANSPOSE_INPUT]->data;
+    uint8_t *dst = node->outputs[0]->data;
+    if (!plan->empty && plan->row_contiguous && plan->rank <= 3) {
+        switch ((size_t)plan->row_elems * plan->elem) {
+        case 16: copy_short_rows(plan, src, dst, 16); return LT_OK;
+        case 32: copy_short_rows(plan, src, dst, 32); return LT_OK;
+        case 64: copy_short_rows(plan, src, dst, 64); return LT_OK;
+        case 128: copy_short_rows(plan, src, dst, 128); return LT_OK;
+        default: break;
+        }
+    }
+    shape_ops_copy_run(plan, src, dst);
     return LT_OK;
 }
 
