@@ -89,6 +89,8 @@ lt_status fc_f32_fast_prepare(lt_context *ctx, lt_node *node, fc_state *st) {
         fc_f32_gemv *g = lt_ctx_alloc(ctx, node, sizeof *g);
         if (g == NULL) return LT_ERROR;
         g->gemv = ker.gemv;
+        /* bound by reading the weights: a multiply-add costs about four of the GEMM's */
+        st->parallel_min_work = GEMM_F32_PARALLEL_MIN_WORK / 4;
         st->fast = g;
         st->fn = fully_connected_f32_gemv;
         return LT_OK;
@@ -100,6 +102,8 @@ lt_status fc_f32_fast_prepare(lt_context *ctx, lt_node *node, fc_state *st) {
                       st->units, st->depth, &f->gemm) != LT_OK)
         return LT_ERROR;
     f->mc = gemm_f32_block_rows(st->depth);
+    st->parallel_min_work =
+        st->rows == 1 ? GEMM_F32_PARALLEL_MIN_WORK / 4 : GEMM_F32_PARALLEL_MIN_WORK;
     st->fast = f;
     st->fn = fully_connected_f32_gemm;
     return LT_OK;

@@ -39,6 +39,9 @@ struct fc_state {
     const int32_t *row_sums;  /* hybrid_int: sum of each unit's int8 weights */
     fc_sparse sparse;      /* sparse weights (float32, or int8 dequantized at prepare) */
     int64_t work;          /* multiply-adds per invoke, saturated: worth threads? */
+    int64_t parallel_min_work; /* invoke splits the units from this much work on:
+                                * LT_PARALLEL_MIN_WORK, or a fast kernel's own (its hook
+                                * knows how many multiply-adds a microsecond buys) */
     const void *fast;      /* a SIMD kernel's prepared data (packed weights, ...) */
 };
 

@@ -244,7 +244,7 @@ static lt_status fc_sparse_prepare(lt_context *ctx, lt_node *node, const lt_tens
     const int64_t entries = sp->n_values / b.width;
     if (entries > INT32_MAX)
         return lt_ctx_error(ctx, node, "sparse weights '%s' have %lld stored entries; at most "
-                            "%d are supported", weights->name, (long long)entries, INT32_MAX);
+                            "%d are supported", weights->name, (long long)entries, (int)INT32_MAX);
     b.row_ptr = lt_ctx_alloc(ctx, node, ((size_t)st->units + 1) * sizeof(int32_t));
     int32_t *row_ptr = lt_ctx_alloc(ctx, node, ((size_t)st->units + 1) * sizeof(int32_t));
     b.col = lt_ctx_alloc(ctx, node, (entries > 0 ? (size_t)entries : 1) * sizeof(int32_t));
@@ -269,7 +269,7 @@ static lt_status fc_sparse_prepare(lt_context *ctx, lt_node *node, const lt_tens
 }
 
 static lt_status fully_connected_prepare(lt_context *ctx, lt_node *node) {
-    fc_state st = {0};
+    fc_state st = {.parallel_min_work = LT_PARALLEL_MIN_WORK};
     if (lt_check_io_count(ctx, node, 2, 3, 1) != LT_OK ||
         lt_check_options(ctx, node, LT_OPTS_FullyConnectedOptions) != LT_OK ||
         lt_check_input_rank(ctx, node, FC_WEIGHTS, 2, 2) != LT_OK)
@@ -351,13 +351,13 @@ static lt_status fully_connected_prepare(lt_context *ctx, lt_node *node) {
     } else {
         if (st.rows > INT32_MAX)
             return lt_ctx_error(ctx, node, "input '%s' has %lld rows; at most %d are supported",
-                                in->name, (long long)st.rows, INT32_MAX);
+                                in->name, (long long)st.rows, (int)INT32_MAX);
         out_shape = (lt_shape){.rank = 2, .dims = {(int32_t)st.rows, (int32_t)st.units}};
     }
     if (lt_node_set_output_shape(ctx, node, 0, &out_shape) != LT_OK) return LT_ERROR;
     if (st.units > INT32_MAX)
         return lt_ctx_error(ctx, node, "weights '%s' have %lld units; at most %d are supported",
-                            weights->name, (long long)st.units, INT32_MAX);
+                            weights->name, (long long)st.units, (int)INT32_MAX);
     if (weights->sparsity != NULL) {
         if (kind == FC_I8)
             return lt_ctx_error(ctx, node, "sparse int8 weights '%s' with int8 input are not "
@@ -471,7 +471,7 @@ static void fc_hybrid_invoke(lt_context *ctx, lt_node *node, const fc_state *st,
     }
     fc_hybrid_args a = {st, lt_i8(node->inputs[FC_WEIGHTS]), xq, params,
                         bias != NULL ? lt_f32(bias) : NULL, lt_f32(node->outputs[0])};
-    if (st->work >= LT_PARALLEL_MIN_WORK)
+    if (st->work >= st->parallel_min_work)
         lt_ctx_parallel_for(ctx, st->units, fc_hybrid_run_units, &a);
     else
         fc_hybrid_run_units(&a, 0, st->units);
@@ -489,7 +489,7 @@ static lt_status fully_connected_invoke(lt_context *ctx, lt_node *node) {
     fc_args a = {st, node->inputs[FC_INPUT], weights, bias, node->outputs[0]};
     /* Split over units, never over the depth: every thread reads all of x and its own
      * slice of the weights. */
-    if (st->work >= LT_PARALLEL_MIN_WORK)
+    if (st->work >= st->parallel_min_work)
         lt_ctx_parallel_for(ctx, st->units, fc_run_units, &a);
     else
         fc_run_units(&a, 0, st->units);
