@@ -110,10 +110,25 @@ def _calibration_model(graph: Graph) -> tuple[bytes, list[Tensor]]:
     return write(copy), observed
 
 
-def _split(arrays: list[np.ndarray], size: int) -> Iterator[list[np.ndarray]]:
-    n = arrays[0].shape[0]
-    for start in range(0, n, size):
-        yield [a[start:start + size] for a in arrays]
+def _rechunk(source: Iterator[list[np.ndarray]], size: int) -> Iterator[list[np.ndarray]]:
+    """The samples of `source`, in order, regrouped into pieces of exactly `size` samples (the
+    last one shorter). The float kernels may round a sample's values differently with
+    different batch sizes (a one-row FULLY_CONNECTED runs another kernel than a many-row
+    one), so the ranges, and hence the file, depend only on the samples and their order, not
+    on how the caller grouped them."""
+    pending: list[list[np.ndarray]] = []
+    count = 0
+    for arrays in source:
+        pending.append(arrays)
+        count += arrays[0].shape[0]
+        while count >= size:
+            joined = [np.concatenate([p[i] for p in pending]) for i in range(len(arrays))]
+            yield [a[:size] for a in joined]
+            rest = [a[size:] for a in joined]
+            count -= size
+            pending = [rest] if count > 0 else []
+    if count > 0:
+        yield [np.concatenate([p[i] for p in pending]) for i in range(len(pending[0]))]
 
 
 def collect_ranges(graph: Graph, calibration: Any) -> dict[int, Range]:
@@ -133,39 +148,40 @@ def collect_ranges(graph: Graph, calibration: Any) -> dict[int, Range]:
     hi: dict[int, float] = {}
     current: Optional[tuple[int, ...]] = None
     out_index: list[tuple[int, Tensor]] = []
-    for batch in batches(calibration, graph):
-        pieces = [batch] if step is None else _split(batch, step)
-        for piece in pieces:
-            shapes = tuple(a.shape[0] for a in piece)
-            if shapes != current:
-                for d, a in zip(in_details, piece):
-                    if tuple(d["shape"]) != a.shape:
-                        try:
-                            interp.resize_tensor_input(d["index"], list(a.shape))
-                        except ValueError as exc:
-                            raise ConversionError(f"cannot run the float model on a "
-                                                  f"calibration batch of shape "
-                                                  f"{list(a.shape)}: {exc}") from exc
-                interp.allocate_tensors()
-                out_index = [(d["index"], by_name[d["name"]])
-                             for d in interp.get_output_details()]
-                current = shapes
+    source = batches(calibration, graph)
+    if step is not None:
+        source = _rechunk(source, step)
+    for piece in source:
+        shapes = tuple(a.shape[0] for a in piece)
+        if shapes != current:
             for d, a in zip(in_details, piece):
-                interp.set_tensor(d["index"], a)
-            interp.invoke()
-            values = [(t, a) for t, a in zip(graph.inputs, piece)
-                      if np.dtype(t.dtype) == np.float32]
-            values += [(t, interp.get_tensor(index)) for index, t in out_index]
-            for t, v in values:
-                if v.size == 0:
-                    continue
-                vmin, vmax = float(np.min(v)), float(np.max(v))
-                if not (np.isfinite(vmin) and np.isfinite(vmax)):
-                    raise ConversionError(f"tensor {t.name!r} takes non-finite values on the "
-                                          "calibration data; int8 cannot represent them")
-                key = id(t)
-                lo[key] = min(lo.get(key, vmin), vmin)
-                hi[key] = max(hi.get(key, vmax), vmax)
+                if tuple(d["shape"]) != a.shape:
+                    try:
+                        interp.resize_tensor_input(d["index"], list(a.shape))
+                    except ValueError as exc:
+                        raise ConversionError(f"cannot run the float model on a "
+                                              f"calibration batch of shape "
+                                              f"{list(a.shape)}: {exc}") from exc
+            interp.allocate_tensors()
+            out_index = [(d["index"], by_name[d["name"]])
+                         for d in interp.get_output_details()]
+            current = shapes
+        for d, a in zip(in_details, piece):
+            interp.set_tensor(d["index"], a)
+        interp.invoke()
+        values = [(t, a) for t, a in zip(graph.inputs, piece)
+                  if np.dtype(t.dtype) == np.float32]
+        values += [(t, interp.get_tensor(index)) for index, t in out_index]
+        for t, v in values:
+            if v.size == 0:
+                continue
+            vmin, vmax = float(np.min(v)), float(np.max(v))
+            if not (np.isfinite(vmin) and np.isfinite(vmax)):
+                raise ConversionError(f"tensor {t.name!r} takes non-finite values on the "
+                                      "calibration data; int8 cannot represent them")
+            key = id(t)
+            lo[key] = min(lo.get(key, vmin), vmin)
+            hi[key] = max(hi.get(key, vmax), vmax)
     missing = [t.name for t in observed if id(t) not in lo]
     missing += [t.name for t in graph.inputs
                 if np.dtype(t.dtype) == np.float32 and id(t) not in lo]
