@@ -73,6 +73,18 @@ mw_ref mw_vec_i32(mw_builder *b, const int32_t *v, size_t n) {
     return mw_here(b);
 }
 
+mw_ref mw_vec_i64(mw_builder *b, const int64_t *v, size_t n) {
+    mw_align(b, 8 * n, 8);
+    uint8_t *p = mw_prepend(b, 8 * n);
+    if (p != NULL)
+        for (size_t i = 0; i < n; i++) {
+            put_u32(p + 8 * i, (uint32_t)(uint64_t)v[i]);
+            put_u32(p + 8 * i + 4, (uint32_t)((uint64_t)v[i] >> 32));
+        }
+    mw_u32(b, (uint32_t)n);
+    return mw_here(b);
+}
+
 mw_ref mw_vec_bytes(mw_builder *b, const void *data, size_t n, size_t align) {
     /* The elements, not the length prefix, carry the alignment; the prefix then sits 4 bytes
      * before an address aligned to at least 4. */
@@ -170,7 +182,9 @@ enum { MODEL_VERSION = 0, MODEL_OPERATOR_CODES = 1, MODEL_SUBGRAPHS = 2, MODEL_D
        MODEL_BUFFERS = 4, MODEL_SIGNATURE_DEFS = 7 };
 enum { SUBGRAPH_TENSORS = 0, SUBGRAPH_INPUTS = 1, SUBGRAPH_OUTPUTS = 2, SUBGRAPH_OPERATORS = 3,
        SUBGRAPH_NAME = 4 };
-enum { TENSOR_SHAPE = 0, TENSOR_TYPE = 1, TENSOR_BUFFER = 2, TENSOR_NAME = 3 };
+enum { TENSOR_SHAPE = 0, TENSOR_TYPE = 1, TENSOR_BUFFER = 2, TENSOR_NAME = 3,
+       TENSOR_QUANTIZATION = 4 };
+enum { QUANT_SCALE = 2, QUANT_ZERO_POINT = 3, QUANT_DIMENSION = 6 };
 enum { BUFFER_DATA = 0 };
 enum { OPCODE_DEPRECATED_BUILTIN = 0, OPCODE_VERSION = 2, OPCODE_BUILTIN = 3 };
 enum { OP_OPCODE_INDEX = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4 };
@@ -191,10 +205,15 @@ static mw_ref tm_tensor_maps(mw_builder *b, const tm_signature_io *io, int n) {
     return mw_vec_refs(b, maps, (size_t)n);
 }
 
-uint8_t *tm_build(const tm_model *m, size_t *size) {
+uint8_t *tm_build(const tm_model *m, size_t *size) { return tm_build_ex(m, NULL, size); }
+
+uint8_t *tm_build_ex(const tm_model *m, const tm_extras *x, size_t *size) {
+    const tm_quant *quant = x != NULL ? x->quant : NULL;
     enum { MAX_TENSORS = 32, MAX_OPS = 16 };
     if (m->n_tensors > MAX_TENSORS || m->n_ops > MAX_OPS) return NULL;
     size_t cap = 1 << 16;
+    for (int i = 0; i < m->n_tensors; i++) /* the constants, their alignment, quantization */
+        cap += m->tensors[i].data_bytes + 16 + (quant ? 12 * (size_t)quant[i].n : 0);
     uint8_t *storage = malloc(cap);
     if (storage == NULL) return NULL;
     mw_builder b;
@@ -221,9 +240,25 @@ uint8_t *tm_build(const tm_model *m, size_t *size) {
         const tm_tensor *t = &m->tensors[i];
         mw_ref shape = mw_vec_i32(&b, t->dims, (size_t)t->rank);
         mw_ref name = mw_string(&b, t->name);
-        mw_field f[] = {MW_REF(TENSOR_SHAPE, shape), MW_I8(TENSOR_TYPE, t->type),
-                        MW_U32(TENSOR_BUFFER, tensor_buffer[i]), MW_REF(TENSOR_NAME, name)};
-        tensors[i] = mw_table(&b, f, 4);
+        mw_field f[5] = {MW_REF(TENSOR_SHAPE, shape), MW_I8(TENSOR_TYPE, t->type),
+                         MW_U32(TENSOR_BUFFER, tensor_buffer[i]), MW_REF(TENSOR_NAME, name)};
+        size_t nf = 4;
+        if (quant != NULL && quant[i].n > 0) {
+            const tm_quant *q = &quant[i];
+            int32_t *bits = malloc((size_t)q->n * sizeof *bits);
+            if (bits == NULL) {
+                free(storage);
+                return NULL;
+            }
+            memcpy(bits, q->scales, (size_t)q->n * sizeof *bits); /* float bit patterns */
+            mw_ref scale = mw_vec_i32(&b, bits, (size_t)q->n);
+            free(bits);
+            mw_ref zp = mw_vec_i64(&b, q->zero_points, (size_t)q->n);
+            mw_field qf[] = {MW_REF(QUANT_SCALE, scale), MW_REF(QUANT_ZERO_POINT, zp),
+                             MW_I32(QUANT_DIMENSION, q->quantized_dimension)};
+            f[nf++] = MW_REF(TENSOR_QUANTIZATION, mw_table(&b, qf, 3));
+        }
+        tensors[i] = mw_table(&b, f, nf);
     }
 
     mw_ref opcodes[MAX_OPS], ops[MAX_OPS];
@@ -241,7 +276,9 @@ uint8_t *tm_build(const tm_model *m, size_t *size) {
         size_t nf = 3;
         if (op->options_type != 0) {
             mw_field af[] = {MW_I8(OPTIONS_FUSED_ACTIVATION, op->fused_activation)};
-            mw_ref options = mw_table(&b, af, 1);
+            const bool full = x != NULL && x->n_options != NULL && x->n_options[i] > 0;
+            mw_ref options = full ? mw_table(&b, x->options[i], (size_t)x->n_options[i])
+                                  : mw_table(&b, af, 1);
             of[nf++] = MW_U8(OP_OPTIONS_TYPE, op->options_type);
             of[nf++] = MW_REF(OP_OPTIONS, options);
         }

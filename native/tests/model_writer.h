@@ -33,6 +33,8 @@ void mw_init(mw_builder *b, uint8_t *storage, size_t cap);
 mw_ref mw_string(mw_builder *b, const char *s);
 /* A vector of int32 scalars. */
 mw_ref mw_vec_i32(mw_builder *b, const int32_t *v, size_t n);
+/* A vector of int64 scalars (8-byte aligned). */
+mw_ref mw_vec_i64(mw_builder *b, const int64_t *v, size_t n);
 /* A vector of bytes whose first element is `align`-aligned in the finished buffer. */
 mw_ref mw_vec_bytes(mw_builder *b, const void *data, size_t n, size_t align);
 /* A vector of references to tables or strings written before. */
@@ -108,5 +110,22 @@ typedef struct tm_model {
  * of every non-constant tensor, each constant gets its own 16-byte aligned buffer, each op its
  * own OperatorCode. Returns 16-byte aligned memory (free with free()), or NULL. */
 uint8_t *tm_build(const tm_model *m, size_t *size);
+
+/* What tm_build_ex adds to a model (tests of quantized ops and of ops with full options). */
+typedef struct tm_quant {
+    int n;                       /* 0: the tensor is not quantized */
+    const float *scales;         /* n scales and zero points along quantized_dimension */
+    const int64_t *zero_points;  /* (one each for per-tensor quantization) */
+    int quantized_dimension;
+} tm_quant;
+
+typedef struct tm_extras {
+    const tm_quant *quant;       /* NULL, or one per tensor */
+    const int *n_options;        /* NULL, or one per op: with n_options[i] > 0 op i's options */
+    const mw_field *const *options; /* table holds options[i] (not just fused_activation) */
+} tm_extras;
+
+/* tm_build with the extras (NULL: none). */
+uint8_t *tm_build_ex(const tm_model *m, const tm_extras *x, size_t *size);
 
 #endif

@@ -25,7 +25,7 @@
 #include "gemm_i8.h"
 #include "hybrid_fast.h"
 
-#if defined(LITERT_X86_KERNELS)
+#if defined(LITERT_X86_KERNELS) || defined(LT_NEON_KERNELS)
 enum { CONV_I8_MAX_MR = 8 };
 /* bytes a panel may be written past its last row (short runs are copied 16 bytes at once) */
 enum { CONV_I8_SLACK = 16 };
@@ -221,6 +221,14 @@ static conv_i8_gemm *conv_gemm_prepare(lt_context *ctx, lt_node *node, conv_stat
     *failed = true;
     if (f == NULL) return NULL;
     gemm_i8_layout layout;
+#if defined(LT_NEON_KERNELS)
+    /* AArch64: int8 rows, SDOT when the CPU has it, else SMULL / SADALP; no hybrid kernel */
+    const bool dot = isa >= LT_ISA_NEON_DOTPROD;
+    layout = GEMM_I8_K4_I8;
+    f->kernel = dot ? gemm_i8_conv_neondot : gemm_i8_conv_neon;
+    f->hkernel = NULL;
+    f->mr = dot ? GEMM_I8_MR_NEONDOT : GEMM_I8_MR_NEON;
+#else
     if (isa >= LT_ISA_AVX512_VNNI) {
         /* short rows and few channels: flipping each broadcast costs less than the row
          * sums (measured: K 16..32 with 16..96 channels; rows sums win from 144) */
@@ -240,6 +248,7 @@ static conv_i8_gemm *conv_gemm_prepare(lt_context *ctx, lt_node *node, conv_stat
         f->hkernel = gemm_i8_conv_hybrid_avx2;
         f->mr = GEMM_I8_MR_AVX2;
     }
+#endif
     f->wide = layout == GEMM_I8_K2_I16;
     f->pointwise = g->k_h == 1 && g->k_w == 1;
     /* a pixel's in_c values, read in place, must fill whole groups of 4 (kp == in_c) */
@@ -285,7 +294,9 @@ lt_status conv2d_hybrid_fast_prepare(lt_context *ctx, lt_node *node, conv_state 
     const lt_tensor *bias = node->n_inputs > CONV_BIAS ? node->inputs[CONV_BIAS] : NULL;
     const conv_geometry *g = &st->g;
     if (bias != NULL && (!bias->is_constant || bias->data == NULL)) return LT_OK;
-    if (lt_ctx_isa(ctx) < LT_ISA_AVX2 || g->out_c <= 0) return LT_OK;
+    /* (NEON has no hybrid micro-kernel yet: the portable hybrid kernel stays) */
+    if (lt_ctx_isa(ctx) < LT_ISA_AVX2 || lt_ctx_isa(ctx) >= LT_ISA_NEON || g->out_c <= 0)
+        return LT_OK;
     const size_t lanes = ((size_t)g->out_c + GEMM_I8_NR - 1) / GEMM_I8_NR * GEMM_I8_NR;
     int32_t *zeros = lt_ctx_alloc(ctx, node, lanes * sizeof(int32_t));
     int32_t *colsum = lt_ctx_alloc(ctx, node, lanes * sizeof(int32_t));

@@ -6,7 +6,7 @@
 #include "dwconv.h"
 #include "litert/litert.h"
 
-#if defined(LITERT_X86_KERNELS)
+#if defined(LITERT_X86_KERNELS) || defined(LT_NEON_KERNELS)
 /* Packs filter [1, kh, kw, channels] and the optional bias into [blocks][1 + taps][lanes]. */
 static lt_status dwconv_f32_pack_filter(lt_context *ctx, lt_node *node, const conv_state *st,
                                         int32_t lanes, dwconv_f32_pack *pk) {
@@ -45,20 +45,25 @@ static lt_status dwconv_f32_pack_filter(lt_context *ctx, lt_node *node, const co
 #endif
 
 lt_status depthwise_f32_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st) {
-#if defined(LITERT_X86_KERNELS)
+#if defined(LITERT_X86_KERNELS) || defined(LT_NEON_KERNELS)
     const int isa = lt_ctx_isa(ctx);
     const lt_tensor *filter = node->inputs[CONV_FILTER];
     const lt_tensor *bias = node->n_inputs > CONV_BIAS ? node->inputs[CONV_BIAS] : NULL;
     /* The filter is packed once, so it must be constant; a depth multiplier > 1 (rare)
      * stays portable. */
-    if (isa < LT_ISA_AVX2 || st->hybrid || st->depth_multiplier != 1 ||
+    if (isa < DWCONV_ISA_MIN || st->hybrid || st->depth_multiplier != 1 ||
         !filter->is_constant || filter->data == NULL || (bias != NULL && !bias->is_constant))
         return LT_OK;
     dwconv_f32_pack *pk = lt_ctx_alloc(ctx, node, sizeof *pk);
     if (pk == NULL) return LT_ERROR;
+#if defined(LT_NEON_KERNELS)
+    if (dwconv_f32_pack_filter(ctx, node, st, 8, pk) != LT_OK) return LT_ERROR;
+    st->fn = dwconv_f32_neon;
+#else
     const bool avx512 = isa >= LT_ISA_AVX512;
     if (dwconv_f32_pack_filter(ctx, node, st, avx512 ? 16 : 8, pk) != LT_OK) return LT_ERROR;
     st->fn = avx512 ? dwconv_f32_avx512 : dwconv_f32_avx2;
+#endif
     st->fast = pk;
 #else
     (void)ctx;

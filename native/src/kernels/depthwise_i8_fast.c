@@ -5,7 +5,7 @@
 #include "dwconv.h"
 #include "litert/litert.h"
 
-#if defined(LITERT_X86_KERNELS)
+#if defined(LITERT_X86_KERNELS) || defined(LT_NEON_KERNELS)
 static lt_status dwconv_i8_pack_filter(lt_context *ctx, lt_node *node, const conv_state *st,
                                        int32_t lanes, dwconv_i8_pack *pk) {
     const int8_t *filter = lt_i8(node->inputs[CONV_FILTER]);
@@ -57,19 +57,24 @@ static lt_status dwconv_i8_pack_filter(lt_context *ctx, lt_node *node, const con
 #endif
 
 lt_status depthwise_i8_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st) {
-#if defined(LITERT_X86_KERNELS)
+#if defined(LITERT_X86_KERNELS) || defined(LT_NEON_KERNELS)
     const int isa = lt_ctx_isa(ctx);
     const lt_tensor *filter = node->inputs[CONV_FILTER];
     /* The filter is packed once, so it must be constant; a depth multiplier > 1 (rare)
      * stays portable. */
-    if (isa < LT_ISA_AVX2 || st->depth_multiplier != 1 || !filter->is_constant ||
+    if (isa < DWCONV_ISA_MIN || st->depth_multiplier != 1 || !filter->is_constant ||
         filter->data == NULL)
         return LT_OK;
     dwconv_i8_pack *pk = lt_ctx_alloc(ctx, node, sizeof *pk);
     if (pk == NULL) return LT_ERROR;
+#if defined(LT_NEON_KERNELS)
+    if (dwconv_i8_pack_filter(ctx, node, st, 8, pk) != LT_OK) return LT_ERROR;
+    st->fn = dwconv_i8_neon;
+#else
     const bool avx512 = isa >= LT_ISA_AVX512;
     if (dwconv_i8_pack_filter(ctx, node, st, avx512 ? 16 : 8, pk) != LT_OK) return LT_ERROR;
     st->fn = avx512 ? dwconv_i8_avx512 : dwconv_i8_avx2;
+#endif
     st->fast = pk;
     /* the SIMD kernels keep their accumulators in registers: no scratch */
     st->slot_bytes = 0;

@@ -1,11 +1,13 @@
-/* DEPTHWISE_CONV_2D SIMD kernels (x86/dwconv_*.c): the filter as they read it, packed once
- * at prepare by depthwise_f32_fast.c / depthwise_i8_fast.c, and the kernels' entry points.
+/* DEPTHWISE_CONV_2D SIMD kernels (x86/dwconv_*.c, arm/dwconv_*_neon.c): the filter as they
+ * read it, packed once at prepare by depthwise_f32_fast.c / depthwise_i8_fast.c, and the
+ * kernels' entry points.
  *
  * Layout. NHWC puts a pixel's channels side by side, so the channels are the vector lanes:
- * a block of `lanes` channels (16 for AVX-512, 8 for AVX2) advances through the window tap
- * by tap, one vector multiply-add per tap. The packed filter holds, per channel block, one
- * vector per tap in window order (row-major over ky, kx), zero-padded past the last
- * channel, so the tap loop streams contiguous vectors and the padding lanes add nothing.
+ * a block of `lanes` channels (16 for AVX-512, 8 for AVX2 and NEON) advances through the
+ * window tap by tap, one vector multiply-add per tap. The packed filter holds, per channel
+ * block, one vector per tap in window order (row-major over ky, kx), zero-padded past the
+ * last channel, so the tap loop streams contiguous vectors and the padding lanes add
+ * nothing.
  *
  * Paths. Each output row segment is cut into spans: the pixels whose windows are whole
  * horizontally (columns [ox_lo, ox_hi)) form one span, and each pixel clipped at the left
@@ -24,6 +26,7 @@
 #ifndef LITERT_KERNELS_DWCONV_H
 #define LITERT_KERNELS_DWCONV_H
 
+#include "arm/neon_build.h"
 #include "conv_internal.h"
 
 /* Output indices [*lo, *hi) of one spatial dimension whose window (k taps `dilation`
@@ -54,7 +57,7 @@ static inline void dwconv_row_split(int32_t ox_lo, int32_t ox_hi, const conv_row
 
 /* float32: per channel block, the bias vector then one vector per tap. */
 typedef struct dwconv_f32_pack {
-    int32_t lanes;      /* channels per block: 8 (AVX2) or 16 (AVX-512) */
+    int32_t lanes;      /* channels per block: 8 (AVX2, NEON) or 16 (AVX-512) */
     int32_t blocks;     /* ceil(channels / lanes) */
     int32_t taps;       /* k_h * k_w */
     int32_t ox_lo, ox_hi; /* output columns whose windows are whole horizontally */
@@ -82,10 +85,20 @@ typedef struct dwconv_i8_pack {
     int32_t lo_minus_zp, hi_minus_zp; /* clamp before adding the zero point: no overflow */
 } dwconv_i8_pack;
 
+/* The lowest ISA level with a kernel in this build: NEON on AArch64, AVX2 on x86-64. */
+#if defined(LT_NEON_KERNELS)
+#define DWCONV_ISA_MIN LT_ISA_NEON
+#else
+#define DWCONV_ISA_MIN LT_ISA_AVX2
+#endif
+
 /* The kernels (conv_fn contract: output pixels [p0, p1), no scratch). */
 void dwconv_f32_avx2(const conv_args *a, void *scratch, int64_t p0, int64_t p1);
 void dwconv_f32_avx512(const conv_args *a, void *scratch, int64_t p0, int64_t p1);
 void dwconv_i8_avx2(const conv_args *a, void *scratch, int64_t p0, int64_t p1);
 void dwconv_i8_avx512(const conv_args *a, void *scratch, int64_t p0, int64_t p1);
+/* AArch64 NEON (arm/dwconv_*_neon.c): 8 channels per block */
+void dwconv_f32_neon(const conv_args *a, void *scratch, int64_t p0, int64_t p1);
+void dwconv_i8_neon(const conv_args *a, void *scratch, int64_t p0, int64_t p1);
 
 #endif

@@ -261,6 +261,11 @@ static const lt_bcast_rows *simd_rows_for(const lt_context *ctx, binary_kind kin
         if (type == LT_INT8 && kind != BINARY_DIV)
             return avx512 ? &lt_eltwise_q8_rows_avx512[kind] : &lt_eltwise_q8_rows_avx2[kind];
     }
+#elif defined(LT_NEON_KERNELS)
+    if (lt_ctx_isa(ctx) >= LT_ISA_NEON) {
+        if (type == LT_FLOAT32) return &lt_eltwise_f32_rows_neon[kind];
+        if (type == LT_INT8 && kind != BINARY_DIV) return &lt_eltwise_q8_rows_neon[kind];
+    }
 #else
     (void)ctx;
     (void)kind;

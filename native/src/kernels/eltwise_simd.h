@@ -1,4 +1,5 @@
-/* SIMD row kernels of ADD / SUB / MUL / DIV (x86 AVX2 and AVX-512, in kernels/x86/eltwise_*),
+/* SIMD row kernels of ADD / SUB / MUL / DIV (x86 AVX2 and AVX-512, in kernels/x86/eltwise_*;
+ * AArch64 NEON in kernels/arm/eltwise_*_neon.c),
  * and the row parameters they share with the portable rows of elementwise_binary.c.
  *
  * The rows plug into the broadcast walker (elementwise_broadcast.h): prepare swaps the
@@ -54,6 +55,13 @@ extern const lt_bcast_rows lt_eltwise_f32_rows_avx2[4];
 extern const lt_bcast_rows lt_eltwise_f32_rows_avx512[4];
 extern const lt_bcast_rows lt_eltwise_q8_rows_avx2[3];
 extern const lt_bcast_rows lt_eltwise_q8_rows_avx512[3];
+#endif
+
+#include "arm/neon_build.h"
+#if defined(LT_NEON_KERNELS)
+/* AArch64 NEON (arm/eltwise_*_neon.c), same indexing and parameters. */
+extern const lt_bcast_rows lt_eltwise_f32_rows_neon[4];
+extern const lt_bcast_rows lt_eltwise_q8_rows_neon[3];
 #endif
 
 #endif

@@ -11,7 +11,7 @@
 #include "fc_internal.h"
 #include "gemm_i8.h"
 
-#if defined(LITERT_X86_KERNELS)
+#if defined(LITERT_X86_KERNELS) || defined(LT_NEON_KERNELS)
 typedef struct fc_i8_gemm {
     gemm_i8_packed w;
     gemm_i8_fc_fn kernel;
@@ -58,6 +58,11 @@ lt_status fc_i8_fast_prepare(lt_context *ctx, lt_node *node, fc_state *st) {
     fc_i8_gemm *f = lt_ctx_alloc(ctx, node, sizeof *f);
     if (f == NULL) return LT_ERROR;
     gemm_i8_layout layout = GEMM_I8_K2_I16;
+#if defined(LT_NEON_KERNELS)
+    /* AArch64: SDOT when the CPU has it, else SMULL / SADALP */
+    layout = GEMM_I8_K4_I8;
+    f->kernel = isa >= LT_ISA_NEON_DOTPROD ? gemm_i8_fc_neondot : gemm_i8_fc_neon;
+#else
     if (isa >= LT_ISA_AVX512_VNNI) {
         layout = GEMM_I8_K4_U8;
         f->kernel = gemm_i8_fc_avx512vnni;
@@ -66,6 +71,7 @@ lt_status fc_i8_fast_prepare(lt_context *ctx, lt_node *node, fc_state *st) {
     } else {
         f->kernel = gemm_i8_fc_avx2;
     }
+#endif
     if (gemm_i8_pack(ctx, node, lt_i8(weights), (int32_t)st->units, st->depth, st->q.bias,
                      st->q.input_zero_point, layout, &f->w) != LT_OK)
         return LT_ERROR;

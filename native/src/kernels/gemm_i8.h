@@ -57,7 +57,10 @@ enum { GEMM_I8_FC_ROWS = 4, GEMM_I8_FC_BLOCKS = 4 }; /* largest FC tile: 4 rows 
 /* CONV_2D packed GEMM_I8_K4_S8 at VNNI: K and output channels at most these */
 enum { GEMM_I8_S8_MAX_K = 32, GEMM_I8_S8_MAX_N = 96 };
 
-typedef enum { GEMM_I8_K4_U8, GEMM_I8_K4_S8, GEMM_I8_K2_I16 } gemm_i8_layout;
+/* GEMM_I8_K4_I8 (AArch64 NEON, arm/gemm_i8_neon*.c): int8 w in the K4 order, offsets
+ * bias - zp * colsum; the kernels multiply signed bytes by signed bytes (SDOT, or SMULL),
+ * so neither operand is flipped and no row sums are needed. */
+typedef enum { GEMM_I8_K4_U8, GEMM_I8_K4_S8, GEMM_I8_K2_I16, GEMM_I8_K4_I8 } gemm_i8_layout;
 
 typedef struct gemm_i8_packed {
     gemm_i8_layout layout;
@@ -170,6 +173,21 @@ void gemm_i8_conv_hybrid_avx512vnni(const gemm_i8_packed *p, const gemm_i8_hybri
                                     int64_t y_stride);
 void gemm_i8_fc_avx512vnni(const gemm_i8_packed *p, const int8_t *x, int64_t x_stride,
                            int32_t rows, int32_t block, int32_t nblocks, int32_t *acc);
+#endif
+
+/* AArch64 NEON (arm/gemm_i8_neon.c, arm/gemm_i8_neondot.c), layout GEMM_I8_K4_I8, int8
+ * rows. */
+#include "arm/neon_build.h"
+#if defined(LT_NEON_KERNELS)
+enum { GEMM_I8_MR_NEON = 2, GEMM_I8_MR_NEONDOT = 4 };
+void gemm_i8_conv_neon(const gemm_i8_packed *p, const gemm_i8_requant *o, const void *const *a,
+                       int32_t rows, int8_t *y, int64_t y_stride);
+void gemm_i8_fc_neon(const gemm_i8_packed *p, const int8_t *x, int64_t x_stride, int32_t rows,
+                     int32_t block, int32_t nblocks, int32_t *acc);
+void gemm_i8_conv_neondot(const gemm_i8_packed *p, const gemm_i8_requant *o,
+                          const void *const *a, int32_t rows, int8_t *y, int64_t y_stride);
+void gemm_i8_fc_neondot(const gemm_i8_packed *p, const int8_t *x, int64_t x_stride,
+                        int32_t rows, int32_t block, int32_t nblocks, int32_t *acc);
 #endif
 
 #if defined(__AVX512F__) && defined(__AVX512BW__)

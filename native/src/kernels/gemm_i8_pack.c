@@ -39,7 +39,7 @@ lt_status gemm_i8_pack(lt_context *ctx, const lt_node *node, const int8_t *w, in
             const int64_t at = base + (kk / group) * GEMM_I8_NR * group + kk % group;
             if (layout == GEMM_I8_K4_U8)
                 ((uint8_t *)packed)[at] = (uint8_t)((uint8_t)src[kk] ^ 0x80u); /* w + 128 */
-            else if (layout == GEMM_I8_K4_S8)
+            else if (layout == GEMM_I8_K4_S8 || layout == GEMM_I8_K4_I8)
                 ((int8_t *)packed)[at] = src[kk];
             else
                 ((int16_t *)packed)[at] = src[kk];

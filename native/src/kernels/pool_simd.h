@@ -1,6 +1,6 @@
 /* SIMD kernels of AVERAGE_POOL_2D, MAX_POOL_2D (pooling.c) and of MEAN over the middle axis
  * of a [K, R, C] input (reduce.c: global average pooling), float32 and int8, in
- * kernels/x86/pool_*. Picked at prepare when lt_ctx_isa allows it.
+ * kernels/x86/pool_* and kernels/arm/pool_neon.c. Picked at prepare when lt_ctx_isa allows it.
  *
  * Every output is computed by the same operations as the portable kernel, in the same order,
  * so the results are bit-identical (float32 included) whatever the range of outputs a call
@@ -76,6 +76,23 @@ void lt_mean_f32_avx512(const lt_mean_params *p, const void *in, void *out, int6
                         int64_t o1);
 void lt_mean_q8_avx512(const lt_mean_params *p, const void *in, void *out, int64_t o0,
                        int64_t o1);
+#endif
+
+#include "arm/neon_build.h"
+#if defined(LT_NEON_KERNELS)
+/* AArch64 NEON (arm/pool_neon.c) */
+void lt_max_pool_f32_neon(const lt_pool_params *p, const void *in, void *out, int64_t row0,
+                          int64_t row1);
+void lt_avg_pool_f32_neon(const lt_pool_params *p, const void *in, void *out, int64_t row0,
+                          int64_t row1);
+void lt_max_pool_q8_neon(const lt_pool_params *p, const void *in, void *out, int64_t row0,
+                         int64_t row1);
+void lt_avg_pool_q8_neon(const lt_pool_params *p, const void *in, void *out, int64_t row0,
+                         int64_t row1);
+void lt_mean_f32_neon(const lt_mean_params *p, const void *in, void *out, int64_t o0,
+                      int64_t o1);
+void lt_mean_q8_neon(const lt_mean_params *p, const void *in, void *out, int64_t o0,
+                     int64_t o1);
 #endif
 
 #endif

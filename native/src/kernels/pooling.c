@@ -166,6 +166,15 @@ static lt_pool_rows_fn simd_pool_for(const lt_context *ctx, bool is_max, lt_type
     if (is_max) return z ? lt_max_pool_q8_avx512 : lt_max_pool_q8_avx2;
     if ((int64_t)st->p.g.k_h * st->p.g.k_w > LT_POOL_Q8_MAX_CELLS) return NULL;
     return z ? lt_avg_pool_q8_avx512 : lt_avg_pool_q8_avx2;
+#elif defined(LT_NEON_KERNELS)
+    if (lt_ctx_isa(ctx) < LT_ISA_NEON) return NULL;
+    if (type == LT_FLOAT32) {
+        if (st->act.post_pass) return NULL;
+        return is_max ? lt_max_pool_f32_neon : lt_avg_pool_f32_neon;
+    }
+    if (is_max) return lt_max_pool_q8_neon;
+    if ((int64_t)st->p.g.k_h * st->p.g.k_w > LT_POOL_Q8_MAX_CELLS) return NULL;
+    return lt_avg_pool_q8_neon;
 #else
     (void)ctx;
     (void)is_max;

@@ -371,6 +371,15 @@ static lt_mean_rows_fn simd_mean_for(const lt_context *ctx, reduce_kind kind, lt
     if (type == LT_FLOAT32) return z ? lt_mean_f32_avx512 : lt_mean_f32_avx2;
     if (type == LT_INT8) return z ? lt_mean_q8_avx512 : lt_mean_q8_avx2;
     return NULL;
+#elif defined(LT_NEON_KERNELS)
+    const mean_split m = mean_split_of(&st->plan);
+    if (kind != REDUCE_KIND_MEAN || lt_ctx_isa(ctx) < LT_ISA_NEON || m.r == 0 || m.c < 2)
+        return NULL;
+    st->mean = (lt_mean_params){m.k, m.r, m.c, (float)st->plan.count, st->q8.mul, st->q8.sub,
+                                st->q8.add};
+    if (type == LT_FLOAT32) return lt_mean_f32_neon;
+    if (type == LT_INT8) return lt_mean_q8_neon;
+    return NULL;
 #else
     (void)ctx;
     (void)kind;
