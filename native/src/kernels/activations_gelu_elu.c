@@ -7,7 +7,8 @@
  *          result there is tiny but not zero).
  *   true   0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x^3)))
  * ELU (no options; alpha is 1): x < 0 ? e^x - 1 (expm1, accurate near 0) : x.
- * NaN propagates through both.
+ * NaN propagates through both. float32 has SIMD kernels for both GELU forms and ELU (act_simd.h:
+ * their own erfc / tanh / expm1, within a few ulp of the C library's).
  *
  * int8 (per-tensor asymmetric input and output, any scales): a 256-entry lookup table built in
  * prepare from the float function, exactly as TensorFlow Lite builds its own (quant_lut.h), so
@@ -111,9 +112,8 @@ static lt_status gelu_prepare(lt_context *ctx, lt_node *node) {
         lt_check_options(ctx, node, LT_OPTS_GeluOptions) != LT_OK)
         return LT_ERROR;
     const bool approximate = lt_opt_bool(node, GELU_OPT_APPROXIMATE, false);
-    /* The exact form's erfc stays on the portable kernel (no SIMD erfc). */
     return smooth_prepare(ctx, node, approximate ? gelu_tanh_f32 : gelu_exact_f32,
-                          approximate ? LT_ACT_SIMD_GELU_TANH : -1,
+                          approximate ? LT_ACT_SIMD_GELU_TANH : LT_ACT_SIMD_GELU_ERF,
                           approximate ? gelu_tanh_lut : gelu_exact_lut);
 }
 
@@ -121,7 +121,7 @@ static lt_status elu_prepare(lt_context *ctx, lt_node *node) {
     if (lt_check_io_count(ctx, node, 1, 1, 1) != LT_OK ||
         lt_check_options(ctx, node, LT_OPTS_NONE) != LT_OK)
         return LT_ERROR;
-    return smooth_prepare(ctx, node, elu_f32, -1, elu_lut);
+    return smooth_prepare(ctx, node, elu_f32, LT_ACT_SIMD_ELU, elu_lut);
 }
 
 typedef struct smooth_args {

@@ -8,9 +8,15 @@
  *
  * float32 semantics are those of the C library functions TensorFlow Lite calls: sqrt, exp,
  * log (log(0) = -inf, negative inputs give NaN), fabs (clears the sign of -0 and of NaN),
- * RSQRT as 1 / sqrt(x) (+inf at +0, -inf at -0), SQUARE as x * x, NEG as -x. NaN stays NaN. */
+ * RSQRT as 1 / sqrt(x) (+inf at +0, -inf at -0), SQUARE as x * x, NEG as -x. NaN stays NaN.
+ *
+ * float32 EXP has SIMD kernels (act_simd.h, picked at prepare when lt_ctx_isa allows): their
+ * own exp polynomial, within a few ulp of expf (tests/test_simd_unary.py states the bound),
+ * with expf's limits (0 below -103.97 and at -inf, +inf above 88.72), split over the threads
+ * for large tensors (each element is computed alone, so the split does not change results). */
 #include <math.h>
 
+#include "act_simd.h"
 #include "kernels.h"
 
 typedef void (*unary_math_fn)(const void *in, void *out, int64_t n);
@@ -38,6 +44,11 @@ DEFINE_UNARY(square_f32, float, x * x)
 DEFINE_UNARY(abs_i32, int32_t, x < 0 ? (int32_t)(0u - (uint32_t)x) : x)
 DEFINE_UNARY(neg_i32, int32_t, (int32_t)(0u - (uint32_t)x))
 DEFINE_UNARY(neg_i64, int64_t, (int64_t)(UINT64_C(0) - (uint64_t)x))
+
+typedef struct unary_math_state {
+    unary_math_fn fn;   /* portable kernel */
+    lt_act_f32_fn simd; /* float32 SIMD kernel replacing fn (act_simd.h), or NULL */
+} unary_math_state;
 
 typedef enum unary_math_kind {
     UM_SQRT,
@@ -88,18 +99,47 @@ static lt_status unary_math_prepare(lt_context *ctx, lt_node *node, unary_math_k
         return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the input",
                             out->name, lt_type_name(out->type), lt_type_name(in->type));
     if (lt_node_set_output_shape(ctx, node, 0, &in->shape) != LT_OK) return LT_ERROR;
-    unary_math_fn *st = lt_ctx_alloc(ctx, node, sizeof *st);
+    unary_math_state *st = lt_ctx_alloc(ctx, node, sizeof *st);
     if (st == NULL) return LT_ERROR;
-    *st = fn;
+    st->fn = fn;
+    st->simd = NULL;
+#if defined(LITERT_X86_KERNELS)
+    const int isa = lt_ctx_isa(ctx);
+    if (kind == UM_EXP && in->type == LT_FLOAT32 && isa >= LT_ISA_AVX2)
+        st->simd = isa >= LT_ISA_AVX512 ? lt_act_f32_avx512[LT_ACT_SIMD_EXP]
+                                        : lt_act_f32_avx2[LT_ACT_SIMD_EXP];
+#endif
     node->state = st;
     return LT_OK;
 }
 
+typedef struct unary_math_args {
+    const unary_math_state *st;
+    const float *in;
+    float *out;
+} unary_math_args;
+
+static void unary_math_simd_range(void *arg, int64_t begin, int64_t end) {
+    const unary_math_args *a = arg;
+    a->st->simd(a->in + begin, a->out + begin, end - begin, 0.0f);
+}
+
+/* The SIMD exp costs a few tens of operations per element: split from a few thousand on. */
+enum { UNARY_MATH_PARALLEL_MIN_ELEMENTS = LT_PARALLEL_MIN_WORK / 16 };
+
 static lt_status unary_math_invoke(lt_context *ctx, lt_node *node) {
-    (void)ctx;
-    const unary_math_fn *fn = node->state;
+    const unary_math_state *st = node->state;
     const lt_tensor *in = node->inputs[0];
-    (*fn)(in->data, node->outputs[0]->data, lt_tensor_elements(in));
+    const int64_t n = lt_tensor_elements(in);
+    if (st->simd != NULL) {
+        unary_math_args a = {st, in->data, node->outputs[0]->data};
+        if (n >= UNARY_MATH_PARALLEL_MIN_ELEMENTS)
+            lt_ctx_parallel_for(ctx, n, unary_math_simd_range, &a);
+        else
+            unary_math_simd_range(&a, 0, n);
+        return LT_OK;
+    }
+    st->fn(in->data, node->outputs[0]->data, n);
     return LT_OK;
 }
 
