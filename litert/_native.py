@@ -49,9 +49,16 @@ int lt_model_signature_io_tensor(const lt_model *model, int sig, int is_output, 
 const char *lt_isa_name(int isa);
 int lt_isa_supported(int isa);
 
+typedef struct lt_allocator {
+    void *(*malloc_fn)(void *user, size_t bytes);
+    void (*free_fn)(void *user, void *ptr);
+    void *user;
+} lt_allocator;
+
 typedef struct lt_options {
     int num_threads;
     int isa;
+    lt_allocator allocator;
 } lt_options;
 
 lt_options lt_options_default(void);

@@ -6,23 +6,21 @@
 
 #include <stddef.h>
 
+#include "alloc.h"
 #include "thread_pool.h"
 
 #define LT_ERROR_LEN 512
-
-typedef struct lt_plan_block {
-    struct lt_plan_block *next;
-} lt_plan_block;
 
 struct lt_context {
     char error[LT_ERROR_LEN];
     int num_threads;
     int isa;              /* LT_ISA_* level the kernels may use (never LT_ISA_BEST) */
     lt_thread_pool *pool; /* NULL with one thread; owned by the interpreter */
-    lt_plan_block *plan_blocks; /* lt_ctx_alloc memory, freed at the next allocate */
+    lt_plan_memory plan;  /* lt_ctx_alloc memory (heap or caller region), freed at the next
+                           * allocate */
 };
 
-/* Frees every block from lt_ctx_alloc. */
+/* Frees every block from lt_ctx_alloc (and starts a caller region over). */
 void lt_ctx_free_plan(struct lt_context *ctx);
 /* Formats an error not tied to a node. Returns LT_ERROR. */
 int lt_ctx_errorf(struct lt_context *ctx, const char *fmt, ...)

@@ -34,6 +34,13 @@ struct lt_interpreter {
     size_t arena_bytes;
     bool allocated;
     lt_profiler prof;         /* per-node timing; tables exist only while enabled */
+    lt_allocator heap;        /* options.allocator: this interpreter's heap */
+    void *own_block;          /* heap block holding this struct, its tables and variables;
+                               * NULL when the caller's memory does (lt_interpreter_create_in) */
+    uint8_t *rest;            /* create_in: the caller's memory after the tables, for plans */
+    size_t rest_bytes;
+    size_t table_bytes;       /* bytes of the struct + tables + variables (lay_out) */
+    void *plan_scratch;       /* the arena planner's working memory, reserved at create */
 };
 
 /* Data pointer of constants with no elements: never read, but kernels may expect non-NULL. */
@@ -54,6 +61,7 @@ static void set_create_error(char *err, size_t err_len, const char *fmt, ...) {
 
 lt_options lt_options_default(void) {
     lt_options o;
+    memset(&o, 0, sizeof o); /* every field added later (the allocator: C library) is zero */
     o.num_threads = 1;
     o.isa = LT_ISA_BEST;
     return o;
@@ -161,14 +169,10 @@ static bool setup_tensors(lt_interpreter *it) {
             t->bytes = mt->data_bytes;
             t->is_constant = true;
         } else if (mt->is_variable) {
-            size_t bytes;
+            size_t bytes; /* its zeroed memory was reserved by lay_out */
             if (!lt_shape_bytes(&mt->shape, mt->type, &bytes))
                 return lt_ctx_errorf(&it->ctx, "variable tensor %d '%s' has an invalid size",
                                      (int)i, mt->name) == LT_OK;
-            it->variable_data[i] = lt_aligned_calloc(bytes);
-            if (it->variable_data[i] == NULL)
-                return lt_ctx_errorf(&it->ctx, "out of memory for variable tensor '%s'",
-                                     mt->name) == LT_OK;
             if (mt->data != NULL) memcpy(it->variable_data[i], mt->data, bytes);
             t->data = it->variable_data[i];
             t->bytes = bytes;
@@ -179,12 +183,7 @@ static bool setup_tensors(lt_interpreter *it) {
 
 static bool setup_nodes(lt_interpreter *it) {
     const lt_subgraph *g = it->graph;
-    size_t total_io = 0;
-    for (int32_t n = 0; n < g->n_ops; n++)
-        total_io += (size_t)g->ops[n].n_inputs + (size_t)g->ops[n].n_outputs;
-    it->node_io = calloc(total_io == 0 ? 1 : total_io, sizeof *it->node_io);
-    if (it->node_io == NULL) return lt_ctx_errorf(&it->ctx, "out of memory") == LT_OK;
-    lt_tensor **io = it->node_io;
+    lt_tensor **io = it->node_io; /* sized by lay_out for every node's inputs and outputs */
     for (int32_t n = 0; n < g->n_ops; n++) {
         const lt_model_op *op = &g->ops[n];
         lt_node *node = &it->nodes[n];
@@ -228,31 +227,144 @@ static bool choose_isa(const lt_options *opts, int *isa, char *err, size_t err_l
     return true;
 }
 
-lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *options,
-                                      char *err, size_t err_len) {
+/* The interpreter's own memory is one block: the struct, its tables, the arena planner's
+ * working memory and the variable tensors, each LT_ALIGN-aligned. Its size depends on the
+ * model only, so it is reserved once at create (from the heap, or the caller's memory) and
+ * allocate never needs more for it. */
+typedef struct layout {
+    uint8_t *base; /* NULL: only measure */
+    size_t used;
+    bool ok;
+} layout;
+
+static void *take(layout *L, size_t count, size_t elem) {
+    size_t bytes, start, end;
+    if (!L->ok || !lt_mul_size(count, elem, &bytes) || !lt_align_size(L->used, &start) ||
+        !lt_add_size(start, bytes, &end)) {
+        L->ok = false;
+        return NULL;
+    }
+    L->used = end;
+    return L->base != NULL ? L->base + start : NULL;
+}
+
+/* Measures the block for subgraph g into *total (a multiple of LT_ALIGN) and, unless base is
+ * NULL, lays it out in the zeroed memory at base, with the interpreter at its start (*out).
+ * False when the sizes overflow. */
+static bool lay_out(const lt_subgraph *g, uint8_t *base, size_t *total, lt_interpreter **out) {
+    layout L = {base, 0, true};
+    size_t nt = (size_t)g->n_tensors, nn = (size_t)g->n_ops, n_io = 0, scratch = 0;
+    for (int32_t n = 0; n < g->n_ops; n++)
+        n_io += (size_t)g->ops[n].n_inputs + (size_t)g->ops[n].n_outputs;
+    /* Counts come from a verified model (each below 2^24), so these sums cannot overflow. */
+    if (!lt_plan_arena_scratch_bytes((int32_t)(nt + nn), &scratch)) L.ok = false;
+    lt_interpreter *it = take(&L, 1, sizeof *it);
+    lt_tensor *tensors = take(&L, nt, sizeof *tensors);
+    lt_node *nodes = take(&L, nn, sizeof *nodes);
+    lt_tensor **node_io = take(&L, n_io, sizeof *node_io);
+    int32_t *producer = take(&L, nt, sizeof *producer);
+    int32_t *last_use = take(&L, nt, sizeof *last_use);
+    bool *is_graph_input = take(&L, nt, sizeof *is_graph_input);
+    bool *is_graph_output = take(&L, nt, sizeof *is_graph_output);
+    void **variable_data = take(&L, nt, sizeof *variable_data);
+    lt_arena_request *requests = take(&L, nt + nn, sizeof *requests);
+    int32_t *request_owner = take(&L, nt + nn, sizeof *request_owner);
+    void *plan_scratch = take(&L, scratch, 1);
+    for (int32_t i = 0; i < g->n_tensors; i++) {
+        const lt_model_tensor *mt = &g->tensors[i];
+        size_t bytes = 0;
+        if (!mt->is_variable) continue;
+        if (!lt_shape_bytes(&mt->shape, mt->type, &bytes)) bytes = 0; /* setup_tensors says so */
+        void *p = take(&L, bytes, 1);
+        if (base != NULL && L.ok) variable_data[i] = p;
+    }
+    if (!L.ok || !lt_align_size(L.used, total)) return false;
+    if (base == NULL) return true;
+    it->tensors = tensors;
+    it->nodes = nodes;
+    it->node_io = node_io;
+    it->producer = producer;
+    it->last_use = last_use;
+    it->is_graph_input = is_graph_input;
+    it->is_graph_output = is_graph_output;
+    it->variable_data = variable_data;
+    it->requests = requests;
+    it->request_owner = request_owner;
+    it->plan_scratch = plan_scratch;
+    it->table_bytes = *total;
+    *out = it;
+    return true;
+}
+
+/* Bytes of the interpreter's block for this model; false (with a message) when too large. */
+static bool interpreter_bytes(const lt_model *model, size_t *bytes, char *err, size_t err_len) {
+    if (!lay_out(&model->subgraphs[0], NULL, bytes, NULL)) {
+        set_create_error(err, err_len, "the model's tensor tables are too large for this "
+                         "machine's address space");
+        return false;
+    }
+    return true;
+}
+
+/* lt_interpreter_create (memory NULL: the tables on the heap) and lt_interpreter_create_in. */
+static lt_interpreter *create_interpreter(const lt_model *model, const lt_options *options,
+                                          void *memory, size_t memory_bytes, char *err,
+                                          size_t err_len) {
     if (err != NULL && err_len > 0) err[0] = '\0';
     if (model == NULL) {
         set_create_error(err, err_len, "model is NULL");
         return NULL;
     }
-    lt_interpreter *it = calloc(1, sizeof *it);
-    if (it == NULL) {
-        set_create_error(err, err_len, "out of memory");
-        return NULL;
-    }
     lt_options opts = options ? *options : lt_options_default();
-    if (!choose_isa(&opts, &it->ctx.isa, err, err_len)) {
-        free(it);
+    int isa;
+    size_t total;
+    if (!choose_isa(&opts, &isa, err, err_len) || !interpreter_bytes(model, &total, err, err_len))
         return NULL;
+    uint8_t *base;
+    void *own_block = NULL;
+    size_t gap = 0;
+    if (memory == NULL) {
+        own_block = lt_aligned_calloc(&opts.allocator, total);
+        if (own_block == NULL) {
+            set_create_error(err, err_len, "out of memory (%zu bytes for the interpreter's "
+                             "tables)", total);
+            return NULL;
+        }
+        base = own_block;
+    } else {
+        gap = lt_align_gap(memory);
+        if (memory_bytes < gap || memory_bytes - gap < total) {
+            set_create_error(err, err_len, "memory of %zu bytes is too small for the "
+                             "interpreter: its tables need %zu bytes of %d-byte aligned memory "
+                             "(this memory loses %zu to alignment), and allocate then needs "
+                             "the plan's bytes (lt_interpreter_plan) after them", memory_bytes,
+                             total, LT_ALIGN, gap);
+            return NULL;
+        }
+        base = (uint8_t *)memory + gap;
+        memset(base, 0, total);
     }
+    lt_interpreter *it = NULL;
+    lay_out(&model->subgraphs[0], base, &total, &it); /* cannot fail: measured above */
+    it->own_block = own_block;
+    it->heap = opts.allocator;
+    it->ctx.plan.heap = opts.allocator;
+    if (memory != NULL) {
+        it->rest = base + total;
+        it->rest_bytes = memory_bytes - gap - total;
+    }
+    it->ctx.isa = isa;
     it->ctx.num_threads = opts.num_threads <= 0 ? 1 : opts.num_threads;
+#if defined(LITERT_NO_THREADS)
+    it->ctx.num_threads = 1; /* a build without threads (bare metal): num_threads is a hint */
+#endif
     if (it->ctx.num_threads > 1) {
         it->ctx.pool = lt_thread_pool_create(it->ctx.num_threads);
         if (it->ctx.pool == NULL) {
             set_create_error(err, err_len, "could not start the worker threads for num_threads "
                              "> 1 (out of memory or thread limit); expected num_threads = 1 to "
                              "run without workers");
-            free(it);
+            lt_interpreter_free(it);
             return NULL;
         }
     }
@@ -260,49 +372,49 @@ lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *o
     it->graph = &model->subgraphs[0];
     it->n_tensors = it->graph->n_tensors;
     it->n_nodes = it->graph->n_ops;
-    size_t nt = it->n_tensors == 0 ? 1 : (size_t)it->n_tensors;
-    size_t nn = it->n_nodes == 0 ? 1 : (size_t)it->n_nodes;
-    it->tensors = calloc(nt, sizeof *it->tensors);
-    it->nodes = calloc(nn, sizeof *it->nodes);
-    it->producer = calloc(nt, sizeof *it->producer);
-    it->last_use = calloc(nt, sizeof *it->last_use);
-    it->is_graph_input = calloc(nt, sizeof *it->is_graph_input);
-    it->is_graph_output = calloc(nt, sizeof *it->is_graph_output);
-    it->variable_data = calloc(nt, sizeof *it->variable_data);
-    it->requests = calloc(nt + nn, sizeof *it->requests);
-    it->request_owner = calloc(nt + nn, sizeof *it->request_owner);
-    bool ok = it->tensors && it->nodes && it->producer && it->last_use && it->is_graph_input &&
-              it->is_graph_output && it->variable_data && it->requests &&
-              it->request_owner;
-    if (!ok) lt_ctx_errorf(&it->ctx, "out of memory creating the interpreter");
-    ok = ok && setup_tensors(it) && setup_nodes(it) && check_dataflow(it);
+    bool ok = setup_tensors(it) && setup_nodes(it) && check_dataflow(it);
     if (!ok) {
-        set_create_error(err, err_len, it->ctx.error);
+        set_create_error(err, err_len, "%s", it->ctx.error);
         lt_interpreter_free(it);
         return NULL;
     }
     return it;
 }
 
+lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *options,
+                                      char *err, size_t err_len) {
+    return create_interpreter(model, options, NULL, 0, err, err_len);
+}
+
+lt_interpreter *lt_interpreter_create_in(const lt_model *model, const lt_options *options,
+                                         void *memory, size_t bytes, char *err,
+                                         size_t err_len) {
+    if (memory == NULL) {
+        set_create_error(err, err_len, "memory is NULL; use lt_interpreter_create for an "
+                         "interpreter on the heap");
+        return NULL;
+    }
+    return create_interpreter(model, options, memory, bytes, err, err_len);
+}
+
+lt_status lt_interpreter_create_bytes(const lt_model *model, size_t *bytes, char *err,
+                                      size_t err_len) {
+    if (err != NULL && err_len > 0) err[0] = '\0';
+    if (model == NULL || bytes == NULL) {
+        set_create_error(err, err_len, "%s is NULL", model == NULL ? "model" : "bytes");
+        return LT_ERROR;
+    }
+    return interpreter_bytes(model, bytes, err, err_len) ? LT_OK : LT_ERROR;
+}
+
 void lt_interpreter_free(lt_interpreter *it) {
     if (it == NULL) return;
-    lt_profiler_disable(&it->prof);
+    lt_profiler_disable(&it->prof, &it->heap);
     lt_thread_pool_free(it->ctx.pool);
     lt_ctx_free_plan(&it->ctx);
-    lt_aligned_free(it->arena);
-    if (it->variable_data != NULL)
-        for (int32_t i = 0; i < it->n_tensors; i++) lt_aligned_free(it->variable_data[i]);
-    free(it->variable_data);
-    free(it->tensors);
-    free(it->nodes);
-    free(it->node_io);
-    free(it->producer);
-    free(it->last_use);
-    free(it->is_graph_input);
-    free(it->is_graph_output);
-    free(it->requests);
-    free(it->request_owner);
-    free(it);
+    /* Tables and variables live in the interpreter's own block, which holds `it` itself. */
+    const lt_allocator heap = it->heap;
+    lt_aligned_free(&heap, it->own_block);
 }
 
 const char *lt_interpreter_error(const lt_interpreter *it) { return it ? it->ctx.error : ""; }
@@ -343,8 +455,7 @@ const char *lt_interpreter_node_op_name(const lt_interpreter *it, int node) {
 
 /* Invalidates the plan: data pointers of arena tensors become NULL until the next allocate. */
 static void drop_plan(lt_interpreter *it) {
-    lt_ctx_free_plan(&it->ctx);
-    lt_aligned_free(it->arena);
+    lt_ctx_free_plan(&it->ctx); /* the activation arena is part of the plan's memory */
     it->arena = NULL;
     it->arena_bytes = 0;
     it->allocated = false;
@@ -486,9 +597,9 @@ static lt_status plan_arena(lt_interpreter *it) {
         n++;
     }
     size_t bytes;
-    if (!lt_plan_arena(it->requests, n, &bytes))
-        return lt_ctx_errorf(&it->ctx, "arena planning failed: out of memory or size overflow");
-    it->arena = lt_aligned_calloc(bytes == 0 ? LT_ALIGN : bytes);
+    if (!lt_plan_arena_in(it->requests, n, it->plan_scratch, &bytes))
+        return lt_ctx_errorf(&it->ctx, "arena planning failed: size overflow");
+    it->arena = lt_plan_memory_alloc(&it->ctx.plan, bytes);
     if (it->arena == NULL)
         return lt_ctx_errorf(&it->ctx, "out of memory allocating a %zu-byte arena", bytes);
     it->arena_bytes = bytes;
@@ -510,17 +621,83 @@ static void profile_new_plan(lt_interpreter *it) {
         if (!it->nodes[n].folded) lt_profiler_add_node(&it->prof, n);
 }
 
-lt_status lt_interpreter_allocate(lt_interpreter *it) {
-    if (it == NULL) return LT_ERROR;
+/* Records why a plan did not fit the caller's memory: `given` bytes, of which the first
+ * `gap` went to aligning its start. */
+static void report_too_small(lt_interpreter *it, size_t given, size_t gap, bool finished) {
+    char why[LT_ERROR_LEN]; /* the failure while measuring, if any: the message is rewritten */
+    memcpy(why, it->ctx.error, sizeof why);
+    why[sizeof why - 1] = '\0';
+    const char *failed = finished ? "" : "; measuring it on the heap failed: ";
+    if (finished) why[0] = '\0';
+    size_t need = it->ctx.plan.used;
+    const char *more = finished ? "" : "more than ";
+    if (it->rest != NULL && it->ctx.plan.region == it->rest) {
+        lt_ctx_errorf(&it->ctx, "the interpreter's memory is too small: %zu bytes are left "
+                      "after its tables (%zu bytes) and the plan needs %s%zu, so "
+                      "lt_interpreter_create_in needs %s%zu bytes of %d-byte aligned memory%s%s",
+                      given, it->table_bytes, more, need, more, it->table_bytes + need,
+                      LT_ALIGN, failed, why);
+        return;
+    }
+    char aligned[96] = "";
+    if (gap > 0)
+        snprintf(aligned, sizeof aligned, " (%zu after aligning its start to %d)",
+                 given > gap ? given - gap : 0, LT_ALIGN);
+    lt_ctx_errorf(&it->ctx, "the arena of %zu bytes%s is too small: the plan needs %s%zu bytes "
+                  "of %d-byte aligned memory (lt_interpreter_plan reports it)%s%s", given,
+                  aligned, more, need, LT_ALIGN, failed, why);
+}
+
+/* Prepares every op and plans the arena, with the plan's memory taken from `region`
+ * (LT_ALIGN-aligned, `bytes` long, the rest of the caller's `bytes + gap`) or, when region is
+ * NULL, from the heap. */
+static lt_status allocate_in(lt_interpreter *it, uint8_t *region, size_t bytes, size_t gap) {
     it->ctx.error[0] = '\0';
     drop_plan(it);
-    if (prepare_nodes(it) != LT_OK || plan_arena(it) != LT_OK) {
+    lt_plan_memory_use_region(&it->ctx.plan, region, bytes);
+    bool ok = prepare_nodes(it) == LT_OK && plan_arena(it) == LT_OK;
+    if (lt_plan_memory_overflowed(&it->ctx.plan)) {
+        report_too_small(it, bytes + gap, gap, ok);
+        ok = false;
+    }
+    if (!ok) {
         drop_plan(it);
         return LT_ERROR;
     }
     it->allocated = true;
     profile_new_plan(it);
     return LT_OK;
+}
+
+lt_status lt_interpreter_allocate(lt_interpreter *it) {
+    if (it == NULL) return LT_ERROR;
+    return allocate_in(it, it->rest, it->rest_bytes, 0);
+}
+
+lt_status lt_interpreter_allocate_with_arena(lt_interpreter *it, void *memory, size_t bytes) {
+    if (it == NULL) return LT_ERROR;
+    if (memory == NULL) {
+        drop_plan(it);
+        return lt_ctx_errorf(&it->ctx, "arena memory is NULL; use lt_interpreter_allocate for "
+                             "a plan on the heap");
+    }
+    size_t gap = lt_align_gap(memory);
+    if (gap > bytes) gap = bytes;
+    return allocate_in(it, (uint8_t *)memory + gap, bytes - gap, gap);
+}
+
+lt_status lt_interpreter_plan(lt_interpreter *it, size_t *bytes) {
+    if (it == NULL) return LT_ERROR;
+    if (bytes == NULL) return lt_ctx_errorf(&it->ctx, "plan: bytes is NULL");
+    *bytes = 0;
+    lt_status st = allocate_in(it, NULL, 0, 0);
+    if (st == LT_OK) *bytes = it->ctx.plan.used;
+    drop_plan(it);
+    return st;
+}
+
+size_t lt_interpreter_plan_bytes(const lt_interpreter *it) {
+    return it != NULL && it->allocated ? it->ctx.plan.used : 0;
 }
 
 /* The invoke loop with each node's kernel timed; kept apart so that the plain loop below
@@ -636,11 +813,11 @@ lt_status lt_interpreter_get_tensor(lt_interpreter *it, int tensor, void *data, 
 lt_status lt_interpreter_set_profiling(lt_interpreter *it, int enabled) {
     if (it == NULL) return LT_ERROR;
     if (!enabled) {
-        lt_profiler_disable(&it->prof);
+        lt_profiler_disable(&it->prof, &it->heap);
         return LT_OK;
     }
     if (it->prof.enabled) return LT_OK;
-    if (!lt_profiler_enable(&it->prof, it->n_nodes))
+    if (!lt_profiler_enable(&it->prof, it->n_nodes, &it->heap))
         return lt_ctx_errorf(&it->ctx, "out of memory for the profiling table of %d nodes",
                              (int)it->n_nodes);
     if (it->allocated) profile_new_plan(it);

@@ -36,28 +36,12 @@ int lt_ctx_errorf(lt_context *ctx, const char *fmt, ...) {
 }
 
 void *lt_ctx_alloc(lt_context *ctx, const lt_node *node, size_t bytes) {
-    size_t total;
-    uint8_t *p = NULL;
-    if (lt_add_size(bytes, LT_ALIGN, &total)) p = lt_aligned_calloc(total);
-    if (p == NULL) {
-        lt_ctx_error(ctx, node, "out of memory allocating %zu bytes of op state", bytes);
-        return NULL;
-    }
-    lt_plan_block *b = (lt_plan_block *)p;
-    b->next = ctx->plan_blocks;
-    ctx->plan_blocks = b;
-    return p + LT_ALIGN;
+    void *p = lt_plan_memory_alloc(&ctx->plan, bytes);
+    if (p == NULL) lt_ctx_error(ctx, node, "out of memory allocating %zu bytes of op state", bytes);
+    return p;
 }
 
-void lt_ctx_free_plan(lt_context *ctx) {
-    lt_plan_block *b = ctx->plan_blocks;
-    while (b != NULL) {
-        lt_plan_block *next = b->next;
-        lt_aligned_free(b);
-        b = next;
-    }
-    ctx->plan_blocks = NULL;
-}
+void lt_ctx_free_plan(lt_context *ctx) { lt_plan_memory_release(&ctx->plan); }
 
 int lt_ctx_num_threads(const lt_context *ctx) { return ctx->num_threads > 0 ? ctx->num_threads : 1; }
 

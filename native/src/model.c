@@ -3,14 +3,20 @@
  * nothing after this file needs to distrust the model. */
 #include "model.h"
 
-#include <fcntl.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Builds without a file system (LITERT_FILESYSTEM=OFF, e.g. bare metal) have no open/mmap:
+ * lt_model_from_file only reports that, and models come from lt_model_from_buffer. */
+#if !defined(LITERT_NO_FILESYSTEM)
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#endif
 
 #include "alloc.h"
 
@@ -77,7 +83,7 @@ static bool fail(loader *L, const char *fmt, ...) {
 static void *model_alloc(lt_model *m, size_t count, size_t elem) {
     size_t bytes, total;
     if (!lt_mul_size(count, elem, &bytes) || !lt_add_size(bytes, LT_ALIGN, &total)) return NULL;
-    uint8_t *p = lt_aligned_calloc(total);
+    uint8_t *p = lt_aligned_calloc(&m->allocator, total);
     if (p == NULL) return NULL;
     lt_owned_block *b = (lt_owned_block *)p;
     b->next = m->owned;
@@ -103,7 +109,7 @@ static bool read_i32_vec(loader *L, const fb_table *t, int field, const char *wh
         *out = alloc_or_fail(L, 1, sizeof(int32_t), what);
         return *out != NULL;
     }
-    if (v.len > LT_MAX_COUNT) return fail(L, "%s: %u entries is too many", what, v.len);
+    if (v.len > LT_MAX_COUNT) return fail(L, "%s: %" PRIu32 " entries is too many", what, v.len);
     int32_t *a = alloc_or_fail(L, v.len, sizeof(int32_t), what);
     if (a == NULL) return false;
     for (uint32_t i = 0; i < v.len; i++) a[i] = fb_vec_i32(&v, i);
@@ -121,7 +127,8 @@ static bool read_shape(loader *L, const fb_table *t, int field, const char *what
     if (err) return fail(L, "%s: shape vector out of bounds", what);
     if (!*present) return true;
     if (v.len > LT_MAX_RANK)
-        return fail(L, "%s: rank %u exceeds the supported maximum of %d", what, v.len, LT_MAX_RANK);
+        return fail(L, "%s: rank %" PRIu32 " exceeds the supported maximum of %d", what, v.len,
+                    LT_MAX_RANK);
     shape->rank = (int32_t)v.len;
     for (uint32_t i = 0; i < v.len; i++) shape->dims[i] = fb_vec_i32(&v, i);
     return true;
@@ -134,25 +141,29 @@ static bool read_buffers(loader *L, const fb_table *root) {
         if (err) return fail(L, "model buffers: vector out of bounds");
         return true; /* no buffers: every tensor must then be non-constant */
     }
-    if (v.len > LT_MAX_COUNT) return fail(L, "model has too many buffers (%u)", v.len);
-    L->buffers = calloc(v.len == 0 ? 1 : v.len, sizeof *L->buffers);
+    if (v.len > LT_MAX_COUNT) return fail(L, "model has too many buffers (%" PRIu32 ")", v.len);
+    size_t buffers_bytes;
+    if (!lt_mul_size(v.len == 0 ? 1 : v.len, sizeof *L->buffers, &buffers_bytes))
+        return fail(L, "model has too many buffers (%" PRIu32 ")", v.len);
+    L->buffers = lt_aligned_calloc(&L->model->allocator, buffers_bytes);
     if (L->buffers == NULL) return fail(L, "out of memory reading buffers");
     L->n_buffers = (int32_t)v.len;
     for (uint32_t i = 0; i < v.len; i++) {
         fb_table b;
-        if (!fb_vec_table(&v, i, &b)) return fail(L, "buffer %u: table out of bounds", i);
+        if (!fb_vec_table(&v, i, &b)) return fail(L, "buffer %" PRIu32 ": table out of bounds", i);
         fb_vec data;
         if (fb_vec_field(&b, BUFFER_DATA, 1, &data, &err)) {
             L->buffers[i].data = L->buf->data + data.pos;
             L->buffers[i].size = data.len;
         }
-        if (err) return fail(L, "buffer %u: data out of bounds", i);
+        if (err) return fail(L, "buffer %" PRIu32 ": data out of bounds", i);
         uint64_t offset = fb_u64(&b, BUFFER_OFFSET, 0, &err);
         uint64_t size = fb_u64(&b, BUFFER_SIZE, 0, &err);
-        if (err) return fail(L, "buffer %u: fields out of bounds", i);
+        if (err) return fail(L, "buffer %" PRIu32 ": fields out of bounds", i);
         if (offset >= LT_EXTERNAL_OFFSET_MIN) {
             if (offset > L->buf->size || size > L->buf->size - offset)
-                return fail(L, "buffer %u: external data [%llu, +%llu) lies outside the %zu-byte file",
+                return fail(L, "buffer %" PRIu32 ": external data [%llu, +%llu) lies outside "
+                            "the %zu-byte file",
                             i, (unsigned long long)offset, (unsigned long long)size, L->buf->size);
             L->buffers[i].data = L->buf->data + offset;
             L->buffers[i].size = (size_t)size;
@@ -169,13 +180,14 @@ static bool read_opcodes(loader *L, const fb_table *root) {
         if (err) return fail(L, "operator codes: vector out of bounds");
         return true;
     }
-    if (v.len > LT_MAX_COUNT) return fail(L, "too many operator codes (%u)", v.len);
+    if (v.len > LT_MAX_COUNT) return fail(L, "too many operator codes (%" PRIu32 ")", v.len);
     m->opcodes = alloc_or_fail(L, v.len, sizeof *m->opcodes, "operator codes");
     if (m->opcodes == NULL) return false;
     m->n_opcodes = (int32_t)v.len;
     for (uint32_t i = 0; i < v.len; i++) {
         fb_table t;
-        if (!fb_vec_table(&v, i, &t)) return fail(L, "operator code %u: table out of bounds", i);
+        if (!fb_vec_table(&v, i, &t))
+            return fail(L, "operator code %" PRIu32 ": table out of bounds", i);
         int32_t deprecated = fb_i8(&t, OPCODE_DEPRECATED_BUILTIN, 0, &err);
         int32_t code = fb_i32(&t, OPCODE_BUILTIN, 0, &err);
         /* Files from before the 32-bit field only set the 8-bit one; newer files set both,
@@ -185,8 +197,9 @@ static bool read_opcodes(loader *L, const fb_table *root) {
         oc->version = fb_i32(&t, OPCODE_VERSION, 1, &err);
         uint32_t len;
         fb_string_field(&t, OPCODE_CUSTOM_CODE, &oc->custom_code, &len, &err);
-        if (err) return fail(L, "operator code %u: fields out of bounds", i);
-        if (oc->builtin_code < 0) return fail(L, "operator code %u: negative builtin code", i);
+        if (err) return fail(L, "operator code %" PRIu32 ": fields out of bounds", i);
+        if (oc->builtin_code < 0)
+            return fail(L, "operator code %" PRIu32 ": negative builtin code", i);
     }
     return true;
 }
@@ -200,11 +213,13 @@ static bool read_quantization(loader *L, const fb_table *q, lt_model_tensor *t, 
     uint8_t details = fb_u8(q, QUANT_DETAILS_TYPE, 0, &err);
     if (err) return fail(L, "%s: quantization parameters out of bounds", what);
     if (details != 0)
-        return fail(L, "%s: custom quantization (details type %u) is not supported", what, details);
+        return fail(L, "%s: custom quantization (details type %u) is not supported", what,
+                    (unsigned)details);
     if (!has_scales || scales.len == 0) return true; /* min/max only: not quantized for us */
     if (scales.len > LT_MAX_COUNT) return fail(L, "%s: too many quantization scales", what);
     if (has_zps && zps.len != 0 && zps.len != scales.len)
-        return fail(L, "%s: %u quantization scales but %u zero points", what, scales.len, zps.len);
+        return fail(L, "%s: %" PRIu32 " quantization scales but %" PRIu32 " zero points", what,
+                    scales.len, zps.len);
     float *s = alloc_or_fail(L, scales.len, sizeof(float), what);
     int64_t *z = alloc_or_fail(L, scales.len, sizeof(int64_t), what);
     if (s == NULL || z == NULL) return false;
@@ -214,11 +229,11 @@ static bool read_quantization(loader *L, const fb_table *q, lt_model_tensor *t, 
     }
     if (scales.len > 1) {
         if (dim < 0 || dim >= t->shape.rank)
-            return fail(L, "%s: quantized_dimension %d out of range for rank %d", what, dim,
-                        t->shape.rank);
+            return fail(L, "%s: quantized_dimension %d out of range for rank %d", what, (int)dim,
+                        (int)t->shape.rank);
         if (t->shape.dims[dim] != (int32_t)scales.len)
-            return fail(L, "%s: %u per-channel scales for dimension %d of size %d", what,
-                        scales.len, dim, t->shape.dims[dim]);
+            return fail(L, "%s: %" PRIu32 " per-channel scales for dimension %d of size %d", what,
+                        scales.len, (int)dim, (int)t->shape.dims[dim]);
     }
     t->quant.count = (int32_t)scales.len;
     t->quant.dimension = dim;
@@ -243,14 +258,14 @@ static bool read_index_vector(loader *L, const fb_table *dm, int type_field, int
     size_t elem = tag == INDEX_INT32 ? 4 : tag == INDEX_UINT16 ? 2 : tag == INDEX_UINT8 ? 1 : 0;
     if (elem == 0)
         return fail(L, "%s: %s has index vector type %u; expected Int32Vector (1), "
-                    "Uint16Vector (2) or Uint8Vector (3)", what, role, tag);
+                    "Uint16Vector (2) or Uint8Vector (3)", what, role, (unsigned)tag);
     fb_vec v;
     if (!fb_vec_field(&vt, INDEX_VECTOR_VALUES, elem, &v, &err)) {
         if (err) return fail(L, "%s: %s values out of bounds", what, role);
         v.len = 0;
     }
     if ((int64_t)v.len != count)
-        return fail(L, "%s: %s has %u entries; expected %lld", what, role, v.len,
+        return fail(L, "%s: %s has %" PRIu32 " entries; expected %lld", what, role, v.len,
                     (long long)count);
     int32_t *a = alloc_or_fail(L, (size_t)count, sizeof(int32_t), what);
     if (a == NULL) return false;
@@ -258,7 +273,8 @@ static bool read_index_vector(loader *L, const fb_table *dm, int type_field, int
         if (elem == 4) {
             a[i] = fb_vec_i32(&v, i);
             if (a[i] < 0)
-                return fail(L, "%s: %s entry %u is negative (%d)", what, role, i, (int)a[i]);
+                return fail(L, "%s: %s entry %" PRIu32 " is negative (%d)", what, role, i,
+                            (int)a[i]);
         } else if (elem == 2) {
             a[i] = fb_read_u16(v.buf, (size_t)v.pos + 2u * i);
         } else {
@@ -326,14 +342,17 @@ static bool read_sparsity(loader *L, const fb_table *st, lt_model_tensor *t, con
     if (err) return fail(L, "%s: sparsity parameters out of bounds", what);
     const uint32_t k = has_bmap ? bmap.len : 0;
     if (k > (uint32_t)n)
-        return fail(L, "%s: block_map has %u entries; expected at most the rank %d", what, k,
+        return fail(L, "%s: block_map has %" PRIu32 " entries; expected at most the rank %d",
+                    what, k,
                     (int)n);
     const uint32_t levels = (uint32_t)n + k;
     if (!has_order || order.len != levels)
-        return fail(L, "%s: traversal_order has %u entries; expected %u (rank %d plus %u block "
+        return fail(L, "%s: traversal_order has %" PRIu32 " entries; expected %" PRIu32
+                    " (rank %d plus %" PRIu32 " block "
                     "dimensions)", what, has_order ? order.len : 0, levels, (int)n, k);
     if (!has_dims || dims.len != levels)
-        return fail(L, "%s: dim_metadata has %u entries; expected %u, one per traversal level",
+        return fail(L, "%s: dim_metadata has %" PRIu32 " entries; expected %" PRIu32
+                    ", one per traversal level",
                     what, has_dims ? dims.len : 0, levels);
     sp->rank = n;
     sp->n_blocks = (int32_t)k;
@@ -345,7 +364,7 @@ static bool read_sparsity(loader *L, const fb_table *st, lt_model_tensor *t, con
         int32_t d = fb_vec_i32(&order, l);
         int32_t lo = l < (uint32_t)n ? 0 : n, hi = l < (uint32_t)n ? n : (int32_t)levels;
         if (d < lo || d >= hi || seen[d])
-            return fail(L, "%s: traversal_order entry %u is %d; expected a permutation of "
+            return fail(L, "%s: traversal_order entry %" PRIu32 " is %d; expected a permutation of "
                         "0..%d followed by one of %d..%d", what, l, (int)d, (int)n - 1, (int)n,
                         (int)levels - 1);
         seen[d] = true;
@@ -355,7 +374,7 @@ static bool read_sparsity(loader *L, const fb_table *st, lt_model_tensor *t, con
     for (uint32_t j = 0; j < k; j++) {
         int32_t d = fb_vec_i32(&bmap, j);
         if (d < 0 || d >= n || blocked[d])
-            return fail(L, "%s: block_map entry %u is %d; expected distinct dimensions in "
+            return fail(L, "%s: block_map entry %" PRIu32 " is %d; expected distinct dimensions in "
                         "0..%d", what, j, (int)d, (int)n - 1);
         blocked[d] = true;
         sp->block_map[j] = d;
@@ -365,16 +384,17 @@ static bool read_sparsity(loader *L, const fb_table *st, lt_model_tensor *t, con
     fb_table dm[LT_MAX_SPARSE_LEVELS];
     for (uint32_t l = 0; l < levels; l++)
         if (!fb_vec_table(&dims, l, &dm[l]))
-            return fail(L, "%s: dim_metadata %u: table out of bounds", what, l);
+            return fail(L, "%s: dim_metadata %" PRIu32 ": table out of bounds", what, l);
     for (int32_t d = 0; d < n; d++) sp->expanded[d] = t->shape.dims[d];
     for (uint32_t l = 0; l < levels; l++) {
         int32_t d = sp->levels[l].dim;
         if (d < n) continue;
         int8_t format = fb_i8(&dm[l], DIM_FORMAT, DIM_DENSE, &err);
         int32_t size = fb_i32(&dm[l], DIM_DENSE_SIZE, 0, &err);
-        if (err) return fail(L, "%s: dim_metadata %u: fields out of bounds", what, l);
+        if (err) return fail(L, "%s: dim_metadata %" PRIu32 ": fields out of bounds", what, l);
         if (format != DIM_DENSE)
-            return fail(L, "%s: dim_metadata %u (block dimension %d) has format %d; expected "
+            return fail(L, "%s: dim_metadata %" PRIu32 " (block dimension %d) has format %d; "
+                        "expected "
                         "DENSE (0)", what, l, (int)(d - n), (int)format);
         int32_t orig = sp->block_map[d - n];
         if (size <= 0 || t->shape.dims[orig] % size != 0)
@@ -388,7 +408,7 @@ static bool read_sparsity(loader *L, const fb_table *st, lt_model_tensor *t, con
     int64_t positions = 1; /* positions at the level above: one root */
     for (uint32_t l = 0; l < levels; l++) {
         lt_sparse_level *lv = &sp->levels[l];
-        snprintf(where, sizeof where, "%s: dim_metadata %u", what, l);
+        snprintf(where, sizeof where, "%s: dim_metadata %" PRIu32, what, l);
         int8_t format = fb_i8(&dm[l], DIM_FORMAT, DIM_DENSE, &err);
         int32_t dense_size = fb_i32(&dm[l], DIM_DENSE_SIZE, 0, &err);
         if (err) return fail(L, "%s: fields out of bounds", where);
@@ -418,18 +438,20 @@ static bool read_tensor(loader *L, const fb_table *tt, int32_t sg, uint32_t ti,
                         lt_model_tensor *t) {
     bool err = false;
     char what[96];
-    snprintf(what, sizeof what, "subgraph %d tensor %u", (int)sg, ti);
+    snprintf(what, sizeof what, "subgraph %d tensor %" PRIu32, (int)sg, ti);
     uint32_t name_len;
     if (!fb_string_field(tt, TENSOR_NAME, &t->name, &name_len, &err)) t->name = "";
     if (err) return fail(L, "%s: name out of bounds", what);
-    if (t->name[0] != '\0') snprintf(what, sizeof what, "tensor %u '%.60s'", ti, t->name);
+    if (t->name[0] != '\0') snprintf(what, sizeof what, "tensor %" PRIu32 " '%.60s'", ti, t->name);
 
-    t->type = (lt_type)fb_i8(tt, TENSOR_TYPE, 0, &err);
+    /* Range-checked as an int before it becomes an lt_type: enums may be narrow and
+     * unsigned (arm-none-eabi's short enums). */
+    const int type = fb_i8(tt, TENSOR_TYPE, 0, &err);
     uint32_t buffer = fb_u32(tt, TENSOR_BUFFER, 0, &err);
     t->is_variable = fb_u8(tt, TENSOR_IS_VARIABLE, 0, &err) != 0;
     if (err) return fail(L, "%s: fields out of bounds", what);
-    if ((int)t->type < 0 || (int)t->type > LT_BFLOAT16)
-        return fail(L, "%s: unknown tensor type %d", what, (int)t->type);
+    if (type < 0 || type > LT_BFLOAT16) return fail(L, "%s: unknown tensor type %d", what, type);
+    t->type = (lt_type)type;
 
     bool present;
     if (!read_shape(L, tt, TENSOR_SHAPE, what, &t->shape, &present)) return false;
@@ -461,7 +483,8 @@ static bool read_tensor(loader *L, const fb_table *tt, int32_t sg, uint32_t ti,
     }
 
     if ((int64_t)buffer >= (int64_t)L->n_buffers && !(buffer == 0 && L->n_buffers == 0))
-        return fail(L, "%s: buffer index %u out of range (model has %d buffers)", what, buffer,
+        return fail(L, "%s: buffer index %" PRIu32 " out of range (model has %d buffers)", what,
+                    buffer,
                     (int)L->n_buffers);
     const lt_buffer_ref *b = L->n_buffers ? &L->buffers[buffer] : NULL;
     if (t->sparsity != NULL) {
@@ -521,12 +544,13 @@ static bool read_operator(loader *L, const fb_table *ot, int32_t sg, uint32_t oi
     bool err = false;
     lt_model *m = L->model;
     char what[64];
-    snprintf(what, sizeof what, "subgraph %d operator %u", (int)sg, oi);
+    snprintf(what, sizeof what, "subgraph %d operator %" PRIu32, (int)sg, oi);
     uint32_t opcode = fb_u32(ot, OP_OPCODE_INDEX, 0, &err);
     op->options_type = fb_u8(ot, OP_OPTIONS_TYPE, 0, &err);
     if (err) return fail(L, "%s: fields out of bounds", what);
     if (opcode >= (uint32_t)m->n_opcodes)
-        return fail(L, "%s: opcode index %u out of range (model has %d operator codes)", what,
+        return fail(L, "%s: opcode index %" PRIu32 " out of range (model has %d operator codes)",
+                    what,
                     opcode, (int)m->n_opcodes);
     op->opcode_index = (int32_t)opcode;
     op->builtin_code = m->opcodes[opcode].builtin_code;
@@ -566,7 +590,7 @@ static bool read_subgraph(loader *L, const fb_table *st, int32_t sg, lt_subgraph
     for (uint32_t i = 0; i < tensors.len; i++) {
         fb_table tt;
         if (!fb_vec_table(&tensors, i, &tt))
-            return fail(L, "subgraph %d tensor %u: table out of bounds", (int)sg, i);
+            return fail(L, "subgraph %d tensor %" PRIu32 ": table out of bounds", (int)sg, i);
         if (!read_tensor(L, &tt, sg, i, &g->tensors[i])) return false;
     }
 
@@ -589,7 +613,7 @@ static bool read_subgraph(loader *L, const fb_table *st, int32_t sg, lt_subgraph
     for (uint32_t i = 0; i < ops.len; i++) {
         fb_table ot;
         if (!fb_vec_table(&ops, i, &ot))
-            return fail(L, "subgraph %d operator %u: table out of bounds", (int)sg, i);
+            return fail(L, "subgraph %d operator %" PRIu32 ": table out of bounds", (int)sg, i);
         if (!read_operator(L, &ot, sg, i, g->n_tensors, &g->ops[i])) return false;
     }
     return true;
@@ -612,12 +636,14 @@ static bool read_signature_io(loader *L, const fb_table *st, int field, int32_t 
         fb_table mt;
         uint32_t len;
         if (!fb_vec_table(&v, i, &mt))
-            return fail(L, "signature %d entry %u: table out of bounds", (int)sig, i);
+            return fail(L, "signature %d entry %" PRIu32 ": table out of bounds", (int)sig, i);
         if (!fb_string_field(&mt, TENSORMAP_NAME, &a[i].name, &len, &err)) a[i].name = "";
         uint32_t idx = fb_u32(&mt, TENSORMAP_INDEX, 0, &err);
-        if (err) return fail(L, "signature %d entry %u: fields out of bounds", (int)sig, i);
+        if (err)
+            return fail(L, "signature %d entry %" PRIu32 ": fields out of bounds", (int)sig, i);
         if (idx >= (uint32_t)n_tensors)
-            return fail(L, "signature %d entry '%s': tensor index %u out of range", (int)sig,
+            return fail(L, "signature %d entry '%s': tensor index %" PRIu32 " out of range",
+                        (int)sig,
                         a[i].name, idx);
         a[i].tensor = (int32_t)idx;
     }
@@ -642,12 +668,13 @@ static bool read_signatures(loader *L, const fb_table *root) {
         fb_table st;
         lt_signature *s = &m->signatures[i];
         uint32_t len;
-        if (!fb_vec_table(&v, i, &st)) return fail(L, "signature %u: table out of bounds", i);
+        if (!fb_vec_table(&v, i, &st))
+            return fail(L, "signature %" PRIu32 ": table out of bounds", i);
         if (!fb_string_field(&st, SIG_KEY, &s->key, &len, &err)) s->key = "";
         uint32_t sg = fb_u32(&st, SIG_SUBGRAPH, 0, &err);
-        if (err) return fail(L, "signature %u: fields out of bounds", i);
+        if (err) return fail(L, "signature %" PRIu32 ": fields out of bounds", i);
         if (sg >= (uint32_t)m->n_subgraphs)
-            return fail(L, "signature '%s': subgraph index %u out of range", s->key, sg);
+            return fail(L, "signature '%s': subgraph index %" PRIu32 " out of range", s->key, sg);
         s->subgraph = (int32_t)sg;
         int32_t nt = m->subgraphs[sg].n_tensors;
         if (!read_signature_io(L, &st, SIG_INPUTS, (int32_t)i, nt, &s->inputs, &s->n_inputs) ||
@@ -669,7 +696,8 @@ static bool read_model(loader *L) {
     uint32_t version = fb_u32(&root, MODEL_VERSION, 0, &err);
     if (err) return fail(L, "corrupt model: version field out of bounds");
     if (version != 3)
-        return fail(L, "unsupported schema version %u (this runtime reads version 3)", version);
+        return fail(L, "unsupported schema version %" PRIu32 " (this runtime reads version 3)",
+                    version);
     uint32_t len;
     if (!fb_string_field(&root, MODEL_DESCRIPTION, &m->description, &len, &err)) m->description = "";
     if (err) return fail(L, "corrupt model: description out of bounds");
@@ -686,13 +714,20 @@ static bool read_model(loader *L) {
     m->n_subgraphs = (int32_t)sgs.len;
     for (uint32_t i = 0; i < sgs.len; i++) {
         fb_table st;
-        if (!fb_vec_table(&sgs, i, &st)) return fail(L, "subgraph %u: table out of bounds", i);
+        if (!fb_vec_table(&sgs, i, &st))
+            return fail(L, "subgraph %" PRIu32 ": table out of bounds", i);
         if (!read_subgraph(L, &st, (int32_t)i, &m->subgraphs[i])) return false;
     }
     return read_signatures(L, &root);
 }
 
 lt_model *lt_model_from_buffer(const void *data, size_t size, char *err, size_t err_len) {
+    return lt_model_from_buffer_with_allocator(data, size, NULL, err, err_len);
+}
+
+lt_model *lt_model_from_buffer_with_allocator(const void *data, size_t size,
+                                              const lt_allocator *allocator, char *err,
+                                              size_t err_len) {
     if (err != NULL && err_len > 0) err[0] = '\0';
     if (data == NULL) {
         if (err != NULL && err_len > 0) snprintf(err, err_len, "model buffer is NULL");
@@ -704,16 +739,19 @@ lt_model *lt_model_from_buffer(const void *data, size_t size, char *err, size_t 
             snprintf(err, err_len, "model of %zu bytes exceeds the 4 GiB FlatBuffers limit", size);
         return NULL;
     }
-    lt_model *m = calloc(1, sizeof *m);
+    lt_allocator heap = {NULL, NULL, NULL};
+    if (allocator != NULL) heap = *allocator;
+    lt_model *m = lt_aligned_calloc(&heap, sizeof *m);
     if (m == NULL) {
         if (err != NULL && err_len > 0) snprintf(err, err_len, "out of memory");
         return NULL;
     }
+    m->allocator = heap;
     m->buf.data = data;
     m->buf.size = size;
     loader L = {m, &m->buf, err, err_len, 0, NULL};
     bool ok = read_model(&L);
-    free(L.buffers);
+    lt_aligned_free(&m->allocator, L.buffers);
     if (!ok) {
         lt_model_free(m);
         return NULL;
@@ -727,6 +765,13 @@ lt_model *lt_model_from_file(const char *path, char *err, size_t err_len) {
         if (err != NULL && err_len > 0) snprintf(err, err_len, "model path is NULL");
         return NULL;
     }
+#if defined(LITERT_NO_FILESYSTEM)
+    if (err != NULL && err_len > 0)
+        snprintf(err, err_len, "cannot load '%s': this build has no file system "
+                 "(LITERT_FILESYSTEM=OFF); load the model from memory with "
+                 "lt_model_from_buffer", path);
+    return NULL;
+#else
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
         if (err != NULL && err_len > 0) snprintf(err, err_len, "cannot open model file '%s'", path);
@@ -754,18 +799,22 @@ lt_model *lt_model_from_file(const char *path, char *err, size_t err_len) {
     m->mapping = map;
     m->mapping_size = size;
     return m;
+#endif
 }
 
 void lt_model_free(lt_model *m) {
     if (m == NULL) return;
+    const lt_allocator heap = m->allocator; /* m itself is freed with it */
     lt_owned_block *b = m->owned;
     while (b != NULL) {
         lt_owned_block *next = b->next;
-        lt_aligned_free(b);
+        lt_aligned_free(&heap, b);
         b = next;
     }
+#if !defined(LITERT_NO_FILESYSTEM)
     if (m->mapping != NULL) munmap(m->mapping, m->mapping_size);
-    free(m);
+#endif
+    lt_aligned_free(&heap, m);
 }
 
 int lt_model_subgraph_count(const lt_model *m) { return m ? m->n_subgraphs : 0; }

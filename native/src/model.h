@@ -86,6 +86,7 @@ struct lt_model {
     int32_t n_signatures;
     lt_signature *signatures;
     lt_owned_block *owned;
+    lt_allocator allocator;  /* where the model struct and its owned blocks come from */
 };
 
 #endif

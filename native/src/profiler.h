@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "litert/litert.h"
+
 typedef struct lt_profiler {
     bool enabled;
     int32_t n_nodes;    /* size of the tables below */
@@ -19,11 +21,11 @@ typedef struct lt_profiler {
     int32_t n_order;    /* entries of `order`; 0 until the plan is known */
 } lt_profiler;
 
-/* Allocates the tables for `n_nodes` nodes (if not yet there) and turns timing on.
- * False when out of memory (the profiler is then left off). */
-bool lt_profiler_enable(lt_profiler *p, int32_t n_nodes);
-/* Turns timing off and frees the tables. Safe on a profiler never enabled. */
-void lt_profiler_disable(lt_profiler *p);
+/* Allocates the tables for `n_nodes` nodes (if not yet there) from `heap` (the interpreter's
+ * allocator) and turns timing on. False when out of memory (the profiler is then left off). */
+bool lt_profiler_enable(lt_profiler *p, int32_t n_nodes, const lt_allocator *heap);
+/* Turns timing off and frees the tables to `heap`. Safe on a profiler never enabled. */
+void lt_profiler_disable(lt_profiler *p, const lt_allocator *heap);
 /* Zeroes every time and run count (the execution order is kept). */
 void lt_profiler_reset(lt_profiler *p);
 /* Forgets the execution order: call before lt_profiler_add_node for a new plan. */

@@ -107,9 +107,21 @@ LT_API const char *lt_isa_name(int isa);
 /* 1 if this CPU and build can run the level's kernels, else 0. */
 LT_API int lt_isa_supported(int isa);
 
+/* Heap hooks: every heap allocation of the runtime goes through them (see "Memory and
+ * embedded mode" below). malloc_fn returns `bytes` of memory with malloc's alignment, or NULL
+ * when it cannot (the call then fails with an out-of-memory error); free_fn releases a block
+ * malloc_fn returned. Both NULL (the default, and what zero-initialized options hold): the C
+ * library. Set both or neither: one without the other counts as neither. */
+typedef struct lt_allocator {
+    void *(*malloc_fn)(void *user, size_t bytes);
+    void (*free_fn)(void *user, void *ptr);
+    void *user; /* passed to both hooks */
+} lt_allocator;
+
 typedef struct lt_options {
     int num_threads; /* <= 0: let the runtime choose; 1: run on the calling thread only */
     int isa;         /* highest LT_ISA_* level the kernels may use; LT_ISA_BEST (0): no cap */
+    lt_allocator allocator; /* the interpreter's heap (tables, op state, arena) */
 } lt_options;
 
 LT_API lt_options lt_options_default(void);
@@ -137,7 +149,8 @@ LT_API int lt_interpreter_node_count(const lt_interpreter *interp);
 LT_API lt_status lt_interpreter_resize_input(lt_interpreter *interp, int i, const int32_t *dims,
                                              int rank);
 /* Infers every shape, prepares every op and plans the arena. Needed before invoke, and again
- * after a resize. */
+ * after a resize. The plan's memory comes from the heap (lt_options.allocator), or for an
+ * interpreter from lt_interpreter_create_in from the rest of its memory. */
 LT_API lt_status lt_interpreter_allocate(lt_interpreter *interp);
 LT_API lt_status lt_interpreter_invoke(lt_interpreter *interp);
 /* Bytes of the activation arena planned by the last allocate. */
@@ -208,6 +221,71 @@ LT_API int lt_interpreter_profile_count(const lt_interpreter *interp);
  * model and lives as long as it. Error for NULL arguments or i out of range. */
 LT_API lt_status lt_interpreter_profile_entry(const lt_interpreter *interp, int i,
                                               lt_profile_entry *entry);
+
+/* ---- Memory and embedded mode ----------------------------------------------------------
+ *
+ * By default the runtime takes memory from the heap: the model's tables at load, the
+ * interpreter's tables at create, and at allocate the plan: op state, weights packed for the
+ * kernels, values folded at prepare, per-op scratch and the activation arena. invoke never
+ * allocates. Every one of these heap calls goes through an lt_allocator.
+ *
+ * Embedded mode puts the plan (and optionally the interpreter itself) in memory the caller
+ * owns, so that nothing touches the heap after loading:
+ *
+ *     static _Alignas(64) uint8_t memory[48 * 1024];
+ *     lt_model *model = lt_model_from_buffer(model_data, model_size, err, sizeof err);
+ *     lt_interpreter *it = lt_interpreter_create_in(model, &opts, memory, sizeof memory,
+ *                                                   err, sizeof err);
+ *     lt_interpreter_allocate(it);  // plan placed in the rest of `memory`
+ *     lt_interpreter_invoke(it);    // ...as often as needed
+ *
+ * or, with an interpreter from lt_interpreter_create, lt_interpreter_allocate_with_arena.
+ * Memory given to the runtime should be aligned to LT_ARENA_ALIGNMENT; otherwise up to
+ * LT_ARENA_ALIGNMENT - 1 bytes at its start go unused. The sizes reported below assume
+ * aligned memory. They depend on the model, the input shapes, the kernels (ISA level) and
+ * the thread count, so measure them on the target (or with the same options).
+ * The one exception to the hooks: worker threads (num_threads > 1). The system's thread
+ * library allocates their stacks itself, and the pool's small table comes from the C library
+ * too; embedded programs run with one thread. */
+#define LT_ARENA_ALIGNMENT 64
+
+/* lt_model_from_buffer taking the model's tables from `allocator` (NULL: the C library);
+ * lt_model_free returns them to it. The allocator is copied. */
+LT_API lt_model *lt_model_from_buffer_with_allocator(const void *data, size_t size,
+                                                     const lt_allocator *allocator, char *err,
+                                                     size_t err_len);
+
+/* Bytes lt_interpreter_create_in needs for the interpreter itself: its struct, tensor and
+ * node tables and the model's variable tensors (it then needs the plan's bytes on top, see
+ * lt_interpreter_plan). Depends on the model only. */
+LT_API lt_status lt_interpreter_create_bytes(const lt_model *model, size_t *bytes, char *err,
+                                             size_t err_len);
+/* lt_interpreter_create with the interpreter placed at the start of `memory`: no heap
+ * allocation (with num_threads = 1). Every later lt_interpreter_allocate places its plan in
+ * the rest of `memory`, so the interpreter never touches the heap; lt_interpreter_free only
+ * stops using the memory, which stays the caller's and must outlive the interpreter. Too
+ * little memory for the interpreter: NULL with a message naming the bytes needed. */
+LT_API lt_interpreter *lt_interpreter_create_in(const lt_model *model, const lt_options *options,
+                                                void *memory, size_t bytes, char *err,
+                                                size_t err_len);
+
+/* Prepares every op and plans the arena as lt_interpreter_allocate does, on the heap, then
+ * releases it all and reports in *bytes the memory the plan takes: what
+ * lt_interpreter_allocate_with_arena (or the rest of lt_interpreter_create_in's memory)
+ * must hold for the current input shapes. The interpreter is left unallocated. */
+LT_API lt_status lt_interpreter_plan(lt_interpreter *interp, size_t *bytes);
+/* lt_interpreter_allocate with the whole plan placed in `memory` (`bytes` long): op state,
+ * packed weights, folded values, scratch and activations. Makes no heap allocation. The
+ * memory stays the caller's and must stay valid and untouched until the next allocate,
+ * resize or free. When it is too small, nothing is kept and the error names the bytes the
+ * plan needs (measured by finishing the plan on the heap; if the allocator refuses, the
+ * error gives a lower bound). */
+LT_API lt_status lt_interpreter_allocate_with_arena(lt_interpreter *interp, void *memory,
+                                                    size_t bytes);
+/* Bytes the current plan takes (0 when not allocated): what lt_interpreter_plan reports,
+ * including the activation arena that lt_interpreter_arena_bytes reports alone. After an
+ * allocate in caller memory: how much of it is used. */
+LT_API size_t lt_interpreter_plan_bytes(const lt_interpreter *interp);
 
 #ifdef __cplusplus
 }

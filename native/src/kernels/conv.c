@@ -692,7 +692,7 @@ static lt_status conv2d_sparse_prepare(lt_context *ctx, lt_node *node, conv_stat
     const int64_t entries = sp->n_values / b.width;
     if (sp->n_values > INT32_MAX)
         return lt_ctx_error(ctx, node, "sparse filter '%s' has %lld stored values; at most %d "
-                            "are supported", filter->name, (long long)sp->n_values, INT32_MAX);
+                            "are supported", filter->name, (long long)sp->n_values, (int)INT32_MAX);
     const size_t rows = (size_t)g->out_c + 1;
     b.row_ptr = lt_ctx_alloc(ctx, node, rows * sizeof(int32_t));
     int32_t *row_ptr = lt_ctx_alloc(ctx, node, rows * sizeof(int32_t));

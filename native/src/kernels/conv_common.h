@@ -42,18 +42,24 @@ static inline lt_status conv_geometry_spatial(lt_context *ctx, const lt_node *no
         return lt_ctx_error(ctx, node, "dilated %s extent %lld x %lld is too large", what,
                             (long long)ext_h, (long long)ext_w);
     const char *pad_name = padding == LT_PADDING_SAME ? "SAME" : "VALID";
-    if (!lt_conv_out_size(padding, g->in_h, g->k_h, g->stride_h, g->dilation_h, &g->out_h,
-                          &g->pad_top))
+    /* int, not int32_t, outputs: the two differ where int32_t is long (arm-none-eabi). */
+    int out_h, out_w, pad_top, pad_left;
+    if (!lt_conv_out_size(padding, g->in_h, g->k_h, g->stride_h, g->dilation_h, &out_h,
+                          &pad_top))
         return lt_ctx_error(ctx, node, "input height %d with %s height %d, dilation %d, "
                             "stride %d and %s padding gives no output rows; expected an "
                             "input at least as tall as the dilated %s", (int)g->in_h, what,
                             (int)g->k_h, (int)g->dilation_h, (int)g->stride_h, pad_name, what);
-    if (!lt_conv_out_size(padding, g->in_w, g->k_w, g->stride_w, g->dilation_w, &g->out_w,
-                          &g->pad_left))
+    if (!lt_conv_out_size(padding, g->in_w, g->k_w, g->stride_w, g->dilation_w, &out_w,
+                          &pad_left))
         return lt_ctx_error(ctx, node, "input width %d with %s width %d, dilation %d, "
                             "stride %d and %s padding gives no output columns; expected an "
                             "input at least as wide as the dilated %s", (int)g->in_w, what,
                             (int)g->k_w, (int)g->dilation_w, (int)g->stride_w, pad_name, what);
+    g->out_h = out_h;
+    g->out_w = out_w;
+    g->pad_top = pad_top;
+    g->pad_left = pad_left;
     return LT_OK;
 }
 
