@@ -52,7 +52,7 @@ def _parse_table(text: str) -> list[list[str]]:
 def test_select_by_key_and_prefix(compare):
     keys = [s.key for s in compare.select("mnv2,mlp-f32-litert")]
     assert keys == ["mnv2-f32-tf", "mnv2-f32-litert", "mnv2-int8-tf", "mnv2-int8-litert",
-                    "mlp-f32-litert"]
+                    "mnv2-dyn-litert", "mlp-f32-litert"]
     assert len(compare.select(None)) == len(compare.SPECS)
     with pytest.raises(ValueError, match="no model matches nope"):
         compare.select("mlp,nope")
