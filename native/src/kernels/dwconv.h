@@ -29,6 +29,10 @@
 #include "arm/neon_build.h"
 #include "conv_internal.h"
 
+/* The kernels' small helpers: inlined whatever the optimizer's budget (their flags are
+ * compile-time constants there). */
+#define DW_INLINE inline __attribute__((always_inline))
+
 /* Output indices [*lo, *hi) of one spatial dimension whose window (k taps `dilation`
  * apart, tap 0 at o * stride - pad) lies wholly inside [0, size). */
 static inline void dwconv_interior(int32_t out, int32_t size, int32_t k, int32_t stride,

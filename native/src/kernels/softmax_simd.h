@@ -10,6 +10,14 @@
  * and checks the bounds. NaN, +inf (inf - inf) and -inf behave as in the portable kernel: a
  * row holding NaN or +inf comes out all NaN, -inf entries of a finite row come out 0.
  *
+ * Why the kernels keep their own exp rather than the shared lt_vm8_exp / lt_vm16_exp of
+ * x86/vmath_*.h: measured over every float32 t in [-110, 0] against the exact e^t, theirs is
+ * within 0.886 ulp, the shared one within 0.987 ulp (it is built for the whole range,
+ * overflow included), so it would not be as accurate; and it is also cheaper where softmax
+ * spends its time: it only handles t <= 0, with one clamp, and on AVX-512 applies 2^n with
+ * VSCALEFPS (one rounding, subnormals included) where the shared one needs a compare and
+ * a branch. Their constants are in x86/vmath_coeffs.h (LT_SM_*).
+ *
  * Each row is computed by the same sequence of operations however many rows one call gets,
  * so results do not depend on how the rows are cut between threads. */
 #ifndef LITERT_KERNELS_SOFTMAX_SIMD_H

@@ -16,40 +16,8 @@
 #include <float.h>
 #include <math.h>
 
-#include "../pool_simd.h"
+#include "../pool_windows.h"
 #include "neon_common.h"
-
-/* The cells of one output pixel's window: `rows` x `cols` cells from `first` (channel 0),
- * `row_step` / `col_step` elements apart. */
-typedef struct window {
-    int64_t first;
-    int32_t rows, cols;
-    int64_t row_step, col_step;
-    int64_t count; /* rows * cols, > 0 (windows without dilation overlap the input) */
-} window;
-
-/* Output pixels (b, oy, ox) for rows [row0, row1) of (b, oy), with their windows: runs the
- * body (the variadic arguments, so that it may hold commas) with `w` and the output offset
- * `o` (in elements). */
-#define FOR_EACH_WINDOW(g, row0, row1, ...)                                                   \
-    for (int64_t row = (row0); row < (row1); row++) {                                         \
-        const int64_t b = row / (g)->out_h;                                                   \
-        const int32_t oy = (int32_t)(row % (g)->out_h);                                       \
-        const int64_t C = (g)->in_c;                                                          \
-        const int64_t y0 = (int64_t)oy * (g)->stride_h - (g)->pad_top;                        \
-        int32_t ky0, ky1;                                                                     \
-        conv_tap_range(y0, 1, (g)->k_h, (g)->in_h, &ky0, &ky1);                               \
-        for (int32_t ox = 0; ox < (g)->out_w; ox++) {                                         \
-            const int64_t x0 = (int64_t)ox * (g)->stride_w - (g)->pad_left;                   \
-            int32_t kx0, kx1;                                                                 \
-            conv_tap_range(x0, 1, (g)->k_w, (g)->in_w, &kx0, &kx1);                           \
-            const window w = {((b * (g)->in_h + y0 + ky0) * (g)->in_w + x0 + kx0) * C,        \
-                              ky1 - ky0, kx1 - kx0, (int64_t)(g)->in_w * C, C,                \
-                              (int64_t)(ky1 - ky0) * (kx1 - kx0)};                            \
-            const int64_t o = (row * (g)->out_w + ox) * C;                                    \
-            __VA_ARGS__                                                                       \
-        }                                                                                     \
-    }
 
 /* ---- float32 ------------------------------------------------------------------------- */
 
@@ -79,23 +47,6 @@ static LT_NEON_INLINE void pool_f32_block(const float *x, const window *w, float
     }
 }
 
-/* Channels [c0, C) of one pixel, the portable scalar loop. */
-static void pool_f32_scalar(const float *x, const window *w, float *y, int64_t c0, int64_t C,
-                            int max, float lo, float hi) {
-    for (int64_t c = c0; c < C; c++) {
-        float acc = max ? -FLT_MAX : 0.0f;
-        for (int32_t ky = 0; ky < w->rows; ky++)
-            for (int32_t kx = 0; kx < w->cols; kx++) {
-                const float v = x[ky * w->row_step + kx * w->col_step + c];
-                if (max) acc = acc < v ? v : acc;
-                else acc += v;
-            }
-        if (!max) acc /= (float)w->count;
-        acc = acc < lo ? lo : acc;
-        y[c] = hi < acc ? hi : acc;
-    }
-}
-
 static LT_NEON_INLINE void pool_f32(const lt_pool_params *p, const float *x, float *y,
                                     int64_t row0, int64_t row1, const int max) {
     const float32x4_t lo = vdupq_n_f32(p->lo), hi = vdupq_n_f32(p->hi);
@@ -105,7 +56,7 @@ static LT_NEON_INLINE void pool_f32(const lt_pool_params *p, const float *x, flo
         int64_t c = 0;
         for (; c + 16 <= C; c += 16) pool_f32_block(xp + c, &w, yp + c, 4, max, lo, hi);
         for (; c + 4 <= C; c += 4) pool_f32_block(xp + c, &w, yp + c, 1, max, lo, hi);
-        pool_f32_scalar(xp, &w, yp, c, C, max, p->lo, p->hi);
+        lt_pool_f32_scalar(xp, &w, yp, c, C, max, p->lo, p->hi);
     })
 }
 
@@ -118,15 +69,6 @@ void lt_avg_pool_f32_neon(const lt_pool_params *p, const void *in, void *out, in
                           int64_t row1) {
     pool_f32(p, in, out, row0, row1, 0);
 }
-
-/* Outputs [o0, o1) of the K x C result, a run of channels [c0, c1) of one k at a time. */
-#define FOR_EACH_MEAN_ROW(C, o0, o1, ...)                                                     \
-    for (int64_t o = (o0); o < (o1);) {                                                       \
-        const int64_t k = o / (C), c0 = o % (C);                                              \
-        const int64_t c1 = (o1) - k * (C) < (C) ? (o1) - k * (C) : (C);                       \
-        __VA_ARGS__                                                                           \
-        o = k * (C) + c1;                                                                     \
-    }
 
 void lt_mean_f32_neon(const lt_mean_params *p, const void *in, void *out, int64_t o0,
                       int64_t o1) {
@@ -161,20 +103,6 @@ void lt_mean_f32_neon(const lt_mean_params *p, const void *in, void *out, int64_
 
 /* ---- int8 ---------------------------------------------------------------------------- */
 
-/* Maximum over the window of channels [c0, c1) of one pixel, scalar (the portable loop). */
-static void max_q8_scalar(const int8_t *x, const window *w, int8_t *y, int64_t c0, int64_t c1,
-                          int32_t lo, int32_t hi) {
-    for (int64_t c = c0; c < c1; c++) {
-        int32_t acc = INT8_MIN;
-        for (int32_t ky = 0; ky < w->rows; ky++)
-            for (int32_t kx = 0; kx < w->cols; kx++) {
-                const int8_t v = x[ky * w->row_step + kx * w->col_step + c];
-                acc = v > acc ? v : acc;
-            }
-        y[c] = (int8_t)(acc < lo ? lo : (acc > hi ? hi : acc));
-    }
-}
-
 void lt_max_pool_q8_neon(const lt_pool_params *p, const void *in, void *out, int64_t row0,
                          int64_t row1) {
     const int8_t *x = in;
@@ -193,22 +121,8 @@ void lt_max_pool_q8_neon(const lt_pool_params *p, const void *in, void *out, int
             }
             vst1q_s8(yp + c, vminq_s8(vmaxq_s8(acc, lo), hi));
         }
-        max_q8_scalar(xp, &w, yp, c, C, p->q_lo, p->q_hi);
+        lt_pool_max_q8_scalar(xp, &w, yp, c, C, p->q_lo, p->q_hi);
     })
-}
-
-/* The portable int8 average of channels [c0, c1) of one pixel. */
-static void avg_q8_scalar(const int8_t *x, const window *w, int8_t *y, int64_t c0, int64_t c1,
-                          int32_t lo, int32_t hi) {
-    const int64_t count = w->count;
-    for (int64_t c = c0; c < c1; c++) {
-        int64_t acc = 0;
-        for (int32_t ky = 0; ky < w->rows; ky++)
-            for (int32_t kx = 0; kx < w->cols; kx++)
-                acc += x[ky * w->row_step + kx * w->col_step + c];
-        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-        y[c] = (int8_t)(acc < lo ? lo : (acc > hi ? hi : acc));
-    }
 }
 
 /* sign(s) * floor((|s| + half) / count) per lane (see the top of the file). */
@@ -249,7 +163,7 @@ void lt_avg_pool_q8_neon(const lt_pool_params *p, const void *in, void *out, int
             vst1q_s8(yp + c, vcombine_s8(vqmovn_s16(vcombine_s16(r[0], r[1])),
                                          vqmovn_s16(vcombine_s16(r[2], r[3]))));
         }
-        avg_q8_scalar(xp, &w, yp, c, C, p->q_lo, p->q_hi);
+        lt_pool_avg_q8_scalar(xp, &w, yp, c, C, p->q_lo, p->q_hi);
     })
 }
 
@@ -287,13 +201,7 @@ void lt_mean_q8_neon(const lt_mean_params *p, const void *in, void *out, int64_t
             }
             vst1_s8(yk + c, vqmovn_s16(vcombine_s16(h[0], h[1])));
         }
-        for (; c < c1; c++) { /* the portable arithmetic (reduce.c's mean_q8_run) */
-            int64_t sum = 0;
-            for (int64_t r = 0; r < R; r++) sum += xk[r * C + c];
-            const int32_t shifted = (int32_t)(uint32_t)(uint64_t)(sum - p->sub);
-            const int64_t v = (int64_t)lt_qmul_apply(shifted, p->mul) + p->zp;
-            yk[c] = (int8_t)(v < INT8_MIN ? INT8_MIN : (v > INT8_MAX ? INT8_MAX : v));
-        }
+        lt_mean_q8_scalar(p, xk, yk, c, c1); /* the portable arithmetic */
     })
 }
 #endif

@@ -10,36 +10,8 @@
 #include <immintrin.h>
 #include <math.h>
 
-#include "../pool_simd.h"
+#include "../pool_windows.h"
 #include "requant_x86.h"
-
-typedef struct window {
-    int64_t first;
-    int32_t rows, cols;
-    int64_t row_step, col_step;
-    int64_t count; /* rows * cols, > 0 (windows without dilation overlap the input) */
-} window;
-
-/* See pool_avx512.c. */
-#define FOR_EACH_WINDOW(g, row0, row1, BODY)                                                  \
-    for (int64_t row = (row0); row < (row1); row++) {                                         \
-        const int64_t b = row / (g)->out_h;                                                   \
-        const int32_t oy = (int32_t)(row % (g)->out_h);                                       \
-        const int64_t C = (g)->in_c;                                                          \
-        const int64_t y0 = (int64_t)oy * (g)->stride_h - (g)->pad_top;                        \
-        int32_t ky0, ky1;                                                                     \
-        conv_tap_range(y0, 1, (g)->k_h, (g)->in_h, &ky0, &ky1);                               \
-        for (int32_t ox = 0; ox < (g)->out_w; ox++) {                                         \
-            const int64_t x0 = (int64_t)ox * (g)->stride_w - (g)->pad_left;                   \
-            int32_t kx0, kx1;                                                                 \
-            conv_tap_range(x0, 1, (g)->k_w, (g)->in_w, &kx0, &kx1);                           \
-            const window w = {((b * (g)->in_h + y0 + ky0) * (g)->in_w + x0 + kx0) * C,        \
-                              ky1 - ky0, kx1 - kx0, (int64_t)(g)->in_w * C, C,                \
-                              (int64_t)(ky1 - ky0) * (kx1 - kx0)};                            \
-            const int64_t o = (row * (g)->out_w + ox) * C;                                    \
-            BODY                                                                              \
-        }                                                                                     \
-    }
 
 /* All-ones in the first min(left, 8) lanes. */
 static inline __m256i mask8(int64_t left) {
@@ -111,15 +83,6 @@ void lt_avg_pool_f32_avx2(const lt_pool_params *p, const void *in, void *out, in
     FOR_EACH_WINDOW(&p->g, row0, row1, { pixel_f32(x + w.first, &w, y + o, C, 0, lo, hi); })
 }
 
-/* See pool_avx512.c. */
-#define FOR_EACH_MEAN_ROW(C, o0, o1, BODY)                                                    \
-    for (int64_t o = (o0); o < (o1);) {                                                       \
-        const int64_t k = o / (C), c0 = o % (C);                                              \
-        const int64_t c1 = (o1) - k * (C) < (C) ? (o1) - k * (C) : (C);                       \
-        BODY                                                                                  \
-        o = k * (C) + c1;                                                                     \
-    }
-
 void lt_mean_f32_avx2(const lt_mean_params *p, const void *in, void *out, int64_t o0,
                       int64_t o1) {
     const float *x = in;
@@ -151,20 +114,6 @@ void lt_mean_f32_avx2(const lt_mean_params *p, const void *in, void *out, int64_
 }
 
 /* ---- int8 ---------------------------------------------------------------------------- */
-
-/* Maximum over the window of channels [c0, c1) of one pixel, scalar (the portable loop). */
-static void max_q8_scalar(const int8_t *x, const window *w, int8_t *y, int64_t c0, int64_t c1,
-                          int32_t lo, int32_t hi) {
-    for (int64_t c = c0; c < c1; c++) {
-        int32_t acc = INT8_MIN;
-        for (int32_t ky = 0; ky < w->rows; ky++)
-            for (int32_t kx = 0; kx < w->cols; kx++) {
-                const int8_t v = x[ky * w->row_step + kx * w->col_step + c];
-                acc = v > acc ? v : acc;
-            }
-        y[c] = (int8_t)(acc < lo ? lo : (acc > hi ? hi : acc));
-    }
-}
 
 /* Maximum over the window of 32 * NV channels, clamped. */
 static inline __attribute__((always_inline)) void max_q8(const int8_t *x, const window *w,
@@ -212,7 +161,7 @@ void lt_max_pool_q8_avx2(const lt_pool_params *p, const void *in, void *out, int
                       _mm256_castsi256_si128(hi));
             c += 16;
         }
-        max_q8_scalar(xp, &w, yp, c, C, p->q_lo, p->q_hi);
+        lt_pool_max_q8_scalar(xp, &w, yp, c, C, p->q_lo, p->q_hi);
     })
 }
 
@@ -242,20 +191,6 @@ static inline void average_q8(int8_t *y, __m256i s, __m256i half, __m256 count, 
     _mm_storel_epi64((__m128i *)y, _mm_packs_epi16(w, w));
 }
 
-/* The portable int8 average of channels [c0, c1) of one pixel. */
-static void avg_q8_scalar(const int8_t *x, const window *w, int8_t *y, int64_t c0, int64_t c1,
-                          int32_t lo, int32_t hi) {
-    const int64_t count = w->count;
-    for (int64_t c = c0; c < c1; c++) {
-        int64_t acc = 0;
-        for (int32_t ky = 0; ky < w->rows; ky++)
-            for (int32_t kx = 0; kx < w->cols; kx++)
-                acc += x[ky * w->row_step + kx * w->col_step + c];
-        acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
-        y[c] = (int8_t)(acc < lo ? lo : (acc > hi ? hi : acc));
-    }
-}
-
 void lt_avg_pool_q8_avx2(const lt_pool_params *p, const void *in, void *out, int64_t row0,
                          int64_t row1) {
     const int8_t *x = in;
@@ -276,7 +211,7 @@ void lt_avg_pool_q8_avx2(const lt_pool_params *p, const void *in, void *out, int
             sum_q8(xp + c, &w, 1, acc);
             average_q8(yp + c, acc[0], half, count, lo, hi);
         }
-        avg_q8_scalar(xp, &w, yp, c, C, p->q_lo, p->q_hi);
+        lt_pool_avg_q8_scalar(xp, &w, yp, c, C, p->q_lo, p->q_hi);
     })
 }
 
@@ -310,12 +245,6 @@ void lt_mean_q8_avx2(const lt_mean_params *p, const void *in, void *out, int64_t
                 _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
             _mm_storel_epi64((__m128i *)(yk + c), _mm_packs_epi16(w, w));
         }
-        for (; c < c1; c++) { /* the portable arithmetic (reduce.c's mean_q8_run) */
-            int64_t sum = 0;
-            for (int64_t r = 0; r < R; r++) sum += xk[r * C + c];
-            const int32_t shifted = (int32_t)(uint32_t)(uint64_t)(sum - p->sub);
-            const int64_t v = (int64_t)lt_qmul_apply(shifted, p->mul) + p->zp;
-            yk[c] = (int8_t)(v < INT8_MIN ? INT8_MIN : (v > INT8_MAX ? INT8_MAX : v));
-        }
+        lt_mean_q8_scalar(p, xk, yk, c, c1); /* the portable arithmetic */
     })
 }

@@ -16,39 +16,8 @@
 #include <immintrin.h>
 #include <math.h>
 
-#include "../pool_simd.h"
+#include "../pool_windows.h"
 #include "requant_x86.h"
-
-/* The cells of one output pixel's window: `rows` x `cols` cells from `first` (channel 0),
- * `row_step` / `col_step` elements apart. */
-typedef struct window {
-    int64_t first;
-    int32_t rows, cols;
-    int64_t row_step, col_step;
-    int64_t count; /* rows * cols, > 0 (windows without dilation overlap the input) */
-} window;
-
-/* Output pixels (b, oy, ox) for rows [row0, row1) of (b, oy), with their windows: calls
- * BODY with `w` and the output offset `o` (in elements). */
-#define FOR_EACH_WINDOW(g, row0, row1, BODY)                                                  \
-    for (int64_t row = (row0); row < (row1); row++) {                                         \
-        const int64_t b = row / (g)->out_h;                                                   \
-        const int32_t oy = (int32_t)(row % (g)->out_h);                                       \
-        const int64_t C = (g)->in_c;                                                          \
-        const int64_t y0 = (int64_t)oy * (g)->stride_h - (g)->pad_top;                        \
-        int32_t ky0, ky1;                                                                     \
-        conv_tap_range(y0, 1, (g)->k_h, (g)->in_h, &ky0, &ky1);                               \
-        for (int32_t ox = 0; ox < (g)->out_w; ox++) {                                         \
-            const int64_t x0 = (int64_t)ox * (g)->stride_w - (g)->pad_left;                   \
-            int32_t kx0, kx1;                                                                 \
-            conv_tap_range(x0, 1, (g)->k_w, (g)->in_w, &kx0, &kx1);                           \
-            const window w = {((b * (g)->in_h + y0 + ky0) * (g)->in_w + x0 + kx0) * C,        \
-                              ky1 - ky0, kx1 - kx0, (int64_t)(g)->in_w * C, C,                \
-                              (int64_t)(ky1 - ky0) * (kx1 - kx0)};                            \
-            const int64_t o = (row * (g)->out_w + ox) * C;                                    \
-            BODY                                                                              \
-        }                                                                                     \
-    }
 
 static inline __mmask16 mask16(int64_t left) {
     return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u);
@@ -123,15 +92,6 @@ void lt_avg_pool_f32_avx512(const lt_pool_params *p, const void *in, void *out, 
     const __m512 lo = _mm512_set1_ps(p->lo), hi = _mm512_set1_ps(p->hi);
     FOR_EACH_WINDOW(&p->g, row0, row1, { pixel_f32(x + w.first, &w, y + o, C, 0, lo, hi); })
 }
-
-/* Calls BODY for each k holding outputs of [o0, o1), with its channel range [c0, c1). */
-#define FOR_EACH_MEAN_ROW(C, o0, o1, BODY)                                                    \
-    for (int64_t o = (o0); o < (o1);) {                                                       \
-        const int64_t k = o / (C), c0 = o % (C);                                              \
-        const int64_t c1 = (o1) - k * (C) < (C) ? (o1) - k * (C) : (C);                       \
-        BODY                                                                                  \
-        o = k * (C) + c1;                                                                     \
-    }
 
 void lt_mean_f32_avx512(const lt_mean_params *p, const void *in, void *out, int64_t o0,
                         int64_t o1) {

@@ -18,30 +18,20 @@
 #include <immintrin.h>
 
 #include "../softmax_simd.h"
-
-#define LOG2E 1.44269504088896341f
-#define LN2_HI 0.693145751953125f      /* 16 significant bits */
-#define LN2_LO 1.428606765330187e-06f  /* ln2 - LN2_HI */
-#define EXP_MIN_ARG -104.0f
-/* Q(r) of e^r = 1 + r + r^2 Q(r), |r| <= ln2 / 2 */
-#define EXP_Q0 4.999999404e-01f
-#define EXP_Q1 1.666651517e-01f
-#define EXP_Q2 4.166845605e-02f
-#define EXP_Q3 8.369424380e-03f
-#define EXP_Q4 1.381313312e-03f
+#include "vmath_coeffs.h"
 
 static inline __m512 exp_nonpos16(__m512 t) {
-    t = _mm512_max_ps(_mm512_set1_ps(EXP_MIN_ARG), t); /* NaN kept */
-    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(t, _mm512_set1_ps(LOG2E)),
+    t = _mm512_max_ps(_mm512_set1_ps(LT_SM_EXP_MIN_ARG), t); /* NaN kept */
+    const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(t, _mm512_set1_ps(LT_SM_LOG2E)),
                                           _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_HI), t);
-    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LN2_LO), r);
+    __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LT_SM_LN2_HI), t);
+    r = _mm512_fnmadd_ps(n, _mm512_set1_ps(LT_SM_LN2_LO), r);
     /* p = 1 + r (1 + r Q(r)), all in Horner form */
-    __m512 p = _mm512_set1_ps(EXP_Q4);
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_Q3));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_Q2));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_Q1));
-    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(EXP_Q0));
+    __m512 p = _mm512_set1_ps(LT_SM_EXP_Q4);
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(LT_SM_EXP_Q3));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(LT_SM_EXP_Q2));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(LT_SM_EXP_Q1));
+    p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(LT_SM_EXP_Q0));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
     p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.0f));
     return _mm512_scalef_ps(p, n);

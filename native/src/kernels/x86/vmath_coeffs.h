@@ -1,6 +1,7 @@
-/* Constants of the vector float32 math in vmath_avx2.h and vmath_avx512.h: one copy of each
- * polynomial, shared by both instruction sets (the two headers run the same algorithms, so
- * they give the same results lane for lane).
+/* Constants of the vector float32 math in vmath_avx2.h and vmath_avx512.h, and of SOFTMAX's
+ * exp (softmax_f32_avx2.c, softmax_f32_avx512.c): one copy of each polynomial, shared by both
+ * instruction sets (the files run the same algorithms, so they give the same results lane
+ * for lane).
  *
  * The polynomials were fitted to the functions (evaluated in high precision) by iteratively
  * reweighted least squares towards the smallest largest relative error, with the coefficients
@@ -58,5 +59,18 @@
 #define LT_VM_ERFC_G7 -0.00020134286023676395f
 #define LT_VM_ERFC_G8 -0.00011038030788768083f
 #define LT_VM_TWO_OVER_SQRT_PI 1.1283791670955126f
+
+/* SOFTMAX's exp(t), t <= 0 (softmax_simd.h says why it is not lt_vm*_exp): Cody-Waite with
+ * ln2 in two parts (16 significant bits in the first), e^r = 1 + r + r^2 Q(r), Q of degree 4
+ * fitted to 0.08 ulp on |r| <= ln2 / 2, arguments clamped at -104. */
+#define LT_SM_LOG2E 1.44269504088896341f
+#define LT_SM_LN2_HI 0.693145751953125f
+#define LT_SM_LN2_LO 1.428606765330187e-06f /* ln2 - LT_SM_LN2_HI */
+#define LT_SM_EXP_MIN_ARG -104.0f
+#define LT_SM_EXP_Q0 4.999999404e-01f
+#define LT_SM_EXP_Q1 1.666651517e-01f
+#define LT_SM_EXP_Q2 4.166845605e-02f
+#define LT_SM_EXP_Q3 8.369424380e-03f
+#define LT_SM_EXP_Q4 1.381313312e-03f
 
 #endif
