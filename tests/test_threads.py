@@ -161,6 +161,54 @@ def test_conv2d_identical_across_thread_counts(case, act):
     _assert_same_for_all_thread_counts(content, [x])
 
 
+# Few output pixels and many channels: the threads cut the output channels instead of the
+# pixels (conv.c, conv_channels_fn); 1x1 read in place and im2col windows, channel counts
+# off the 16 / 32 channel blocks, batch > 1, TANH (applied per channel range).
+FEW_PIXEL_CASES = [
+    ((1, 7, 7, 160), (960, 1, 1, 160), dict(padding=1, stride_h=1, stride_w=1)),
+    ((1, 7, 7, 33), (1001, 1, 1, 33), dict(padding=1, stride_h=1, stride_w=1)),
+    ((2, 3, 3, 17), (203, 3, 3, 17), dict(padding=0, stride_h=1, stride_w=1)),
+    ((1, 9, 9, 8), (161, 3, 3, 8), dict(padding=0, stride_h=2, stride_w=2)),
+]
+
+
+@pytest.mark.parametrize("act", [0, 4])
+@pytest.mark.parametrize("case", range(len(FEW_PIXEL_CASES)))
+def test_conv2d_few_pixels_identical_across_thread_counts(case, act):
+    x_shape, w_shape, opts = FEW_PIXEL_CASES[case]
+    rng = np.random.default_rng(40 + case)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    bias = rng.standard_normal(w_shape[0]).astype(np.float32)
+    content = _conv_model(x_shape, w, bias, dict(opts, fused_activation_function=act))
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    _assert_same_for_all_thread_counts(content, [x])
+
+
+@pytest.mark.parametrize("case", range(len(FEW_PIXEL_CASES)))
+def test_conv2d_int8_few_pixels_identical_across_thread_counts(case):
+    from test_kernels_int8_linear import conv_model
+
+    x_shape, w_shape, opts = FEW_PIXEL_CASES[case]
+    rng = np.random.default_rng(50 + case)
+    n, h, wd, _ = x_shape
+    if opts["padding"] == 0:
+        oh, ow = -(-h // opts["stride_h"]), -(-wd // opts["stride_w"])
+    else:
+        oh = (h - w_shape[1]) // opts["stride_h"] + 1
+        ow = (wd - w_shape[2]) // opts["stride_w"] + 1
+    content = conv_model(rng, "CONV_2D", x_shape, w_shape, (n, oh, ow, w_shape[0]),
+                         dict(opts, fused_activation_function=0))
+    x = rng.integers(-128, 128, x_shape).astype(np.int8)
+    base = _assert_same_for_all_thread_counts(content, [x])
+    # and bit-exact with the portable kernel
+    interp = Interpreter(model_content=content, num_threads=2, isa="portable")
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]),
+                                  base[0])
+
+
 @pytest.mark.parametrize("multiplier", [1, 3])
 def test_depthwise_identical_across_thread_counts(multiplier):
     rng = np.random.default_rng(10 + multiplier)

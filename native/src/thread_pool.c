@@ -1,6 +1,7 @@
 /* The pool's protocol. A loop is published by writing its parameters (fn, arg, n, chunk
  * count), then bumping the generation in `claim`, a 64-bit atomic holding
- * (generation << 32) | next unclaimed chunk. Every thread, the caller included, claims chunks
+ * (generation << 32) | next unclaimed chunk, with chunk 0 already taken: the caller runs it.
+ * Every thread, the caller included, claims the other chunks
  * with a compare-and-swap that also checks the generation, so a worker still finishing
  * the previous loop can never claim a chunk of the next one with the previous parameters;
  * and the parameters of a loop stay unchanged until all its chunks have finished, because
@@ -211,8 +212,16 @@ void lt_thread_pool_run(lt_thread_pool *pool, int64_t n, lt_parallel_fn fn, void
      * as workers start with it as "seen"). */
     uint32_t generation = previous + 1;
     if (generation == 0) generation = 1;
-    atomic_store(&pool->claim, (uint64_t)generation << 32);
+    /* The caller runs chunk 0 itself (published as already claimed) and workers start at
+     * chunk 1: the same part of every op's output stays on the same core, so the next op
+     * reads what its own core wrote (first-come claiming measurably slowed the ops that
+     * follow, e.g. residual ADDs, with two threads). */
+    atomic_store(&pool->claim, ((uint64_t)generation << 32) | 1u);
     wake_sleepers(pool);
+    int64_t begin, end;
+    chunk_bounds(n, chunks, 0, &begin, &end);
+    fn(arg, begin, end);
+    atomic_fetch_add(&pool->finished, 1);
     work_on_loop(pool, generation);
     for (int polls = 1; atomic_load(&pool->finished) < chunks; polls++) {
         CPU_RELAX();

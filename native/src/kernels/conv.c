@@ -823,6 +823,22 @@ static lt_status depthwise_conv2d_prepare(lt_context *ctx, lt_node *node) {
 static void conv_run_tasks(void *arg, int64_t t0, int64_t t1) {
     const conv_args *a = arg;
     const int64_t base = a->pixels / a->tasks, extra = a->pixels % a->tasks;
+    if (a->by_channels) {
+        /* task t: channel units piece t of every pixel */
+        const conv_state *st = a->st;
+        const int64_t units = ((int64_t)st->g.out_c + st->channel_unit - 1) / st->channel_unit;
+        const int64_t ubase = units / a->tasks, uextra = units % a->tasks;
+        for (int64_t t = t0; t < t1; t++) {
+            const int64_t u0 = t * ubase + (t < uextra ? t : uextra);
+            const int64_t u1 = u0 + ubase + (t < uextra ? 1 : 0);
+            const int64_t c1 = u1 * st->channel_unit;
+            uint8_t *slot = st->slot_bytes > 0 ? a->scratch + (size_t)t * st->slot_bytes
+                                               : a->scratch;
+            st->channels_fn(a, slot, 0, a->pixels, (int32_t)(u0 * st->channel_unit),
+                            (int32_t)(c1 < st->g.out_c ? c1 : st->g.out_c));
+        }
+        return;
+    }
     for (int64_t t = t0; t < t1; t++) {
         const int64_t p0 = t * base + (t < extra ? t : extra);
         const int64_t p1 = p0 + base + (t < extra ? 1 : 0);
@@ -913,6 +929,9 @@ static void conv_hybrid_quantize(lt_context *ctx, const conv_state *st, const co
     lt_ctx_parallel_for(ctx, r.pieces, conv_hybrid_quantize_task, &r);
 }
 
+/* Row tiles per thread below which conv_invoke cuts the channels (st->channels_fn). */
+enum { CONV_CHANNEL_SPLIT_TILES = 4 };
+
 static lt_status conv_invoke(lt_context *ctx, lt_node *node) {
     const conv_state *st = node->state;
     if (st->empty) return LT_OK;
@@ -933,6 +952,22 @@ static lt_status conv_invoke(lt_context *ctx, lt_node *node) {
     if (st->split && st->work >= LT_PARALLEL_MIN_WORK) {
         const int64_t threads = lt_ctx_num_threads(ctx);
         a.tasks = a.pixels < threads ? a.pixels : threads;
+        /* few pixels (under CONV_CHANNEL_SPLIT_TILES row tiles per thread): cut the
+         * channels instead when their units share out more evenly than the tiles (the
+         * busiest thread's share, ceil(x / threads) / x, strictly smaller; ties stay with
+         * the pixels, whose cut need not follow tiles) */
+        if (st->channels_fn != NULL && threads > 1) {
+            const int64_t tiles = (a.pixels + st->row_tile - 1) / st->row_tile;
+            const int64_t units = ((int64_t)st->g.out_c + st->channel_unit - 1) /
+                                  st->channel_unit;
+            const int64_t unit_share = (units + threads - 1) / threads;
+            const int64_t tile_share = (tiles + threads - 1) / threads;
+            if (tiles < CONV_CHANNEL_SPLIT_TILES * threads && units >= threads &&
+                unit_share * tiles < tile_share * units) {
+                a.tasks = threads;
+                a.by_channels = true;
+            }
+        }
     }
     lt_ctx_parallel_for(ctx, a.tasks, conv_run_tasks, &a);
     return LT_OK;

@@ -35,7 +35,21 @@ typedef struct conv_f32_fast {
     int32_t ox_lo, ox_hi; /* output columns whose window lies inside the input's width */
 } conv_f32_fast;
 
-static void conv2d_f32_gemm_1x1(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
+/* TANH / SIGN_BIT over channels [c0, c1) of m finished output rows (out_c apart). */
+static void conv_post_channels(const conv_state *st, float *y, size_t m, int32_t c0,
+                               int32_t c1) {
+    const size_t out_c = (size_t)st->g.out_c;
+    if (c0 == 0 && (size_t)c1 == out_c) {
+        linear_activation_post(&st->act, y, (int64_t)(m * out_c));
+        return;
+    }
+    for (size_t i = 0; i < m; i++)
+        linear_activation_post(&st->act, y + i * out_c + (size_t)c0, (int64_t)(c1 - c0));
+}
+
+/* Pixels [p0, p1), channels [c0, c1) (conv_channels_fn; conv_fn with all channels). */
+static void conv2d_f32_gemm_1x1_channels(const conv_args *a, void *scratch, int64_t p0,
+                                         int64_t p1, int32_t c0, int32_t c1) {
     (void)scratch;
     const conv_state *st = a->st;
     const conv_f32_fast *f = st->fast;
@@ -45,10 +59,14 @@ static void conv2d_f32_gemm_1x1(const conv_args *a, void *scratch, int64_t p0, i
     size_t m = 0;
     for (int64_t p = p0; p < p1; p += (int64_t)m) {
         m = gemm_f32_next_block((size_t)(p1 - p), f->mc);
-        gemm_f32_run(&f->gemm, m, x + (size_t)p * in_c, in_c, y + (size_t)p * out_c, out_c, 0,
-                     (int64_t)out_c, st->act.lo, st->act.hi);
-        linear_activation_post(&st->act, y + (size_t)p * out_c, (int64_t)(m * out_c));
+        gemm_f32_run(&f->gemm, m, x + (size_t)p * in_c, in_c, y + (size_t)p * out_c, out_c, c0,
+                     c1, st->act.lo, st->act.hi);
+        conv_post_channels(st, y + (size_t)p * out_c, m, c0, c1);
     }
+}
+
+static void conv2d_f32_gemm_1x1(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
+    conv2d_f32_gemm_1x1_channels(a, scratch, p0, p1, 0, a->st->g.out_c);
 }
 
 /* Zeros n floats; most rows of a padded convolution need none. */
@@ -131,7 +149,8 @@ static void conv_im2col_block(const conv_f32_fast *f, const conv_geometry *g, co
     }
 }
 
-static void conv2d_f32_gemm_im2col(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
+static void conv2d_f32_gemm_im2col_channels(const conv_args *a, void *scratch, int64_t p0,
+                                            int64_t p1, int32_t c0, int32_t c1) {
     const conv_state *st = a->st;
     const conv_f32_fast *f = st->fast;
     const conv_geometry *g = &st->g;
@@ -143,10 +162,14 @@ static void conv2d_f32_gemm_im2col(const conv_args *a, void *scratch, int64_t p0
     for (int64_t p = p0; p < p1; p += (int64_t)m) {
         m = gemm_f32_next_block((size_t)(p1 - p), f->mc);
         conv_im2col_block(f, g, x, p, m, rows);
-        gemm_f32_run(&f->gemm, m, rows, f->k, y + (size_t)p * out_c, out_c, 0, (int64_t)out_c,
+        gemm_f32_run(&f->gemm, m, rows, f->k, y + (size_t)p * out_c, out_c, c0, c1,
                      st->act.lo, st->act.hi);
-        linear_activation_post(&st->act, y + (size_t)p * out_c, (int64_t)(m * out_c));
+        conv_post_channels(st, y + (size_t)p * out_c, m, c0, c1);
     }
+}
+
+static void conv2d_f32_gemm_im2col(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
+    conv2d_f32_gemm_im2col_channels(a, scratch, p0, p1, 0, a->st->g.out_c);
 }
 
 /* True when every float of the constant tensor is finite. */
@@ -204,6 +227,11 @@ lt_status conv2d_f32_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st
     st->slot_bytes = slot;
     st->fast = f;
     st->fn = direct ? conv2d_f32_gemm_1x1 : conv2d_f32_gemm_im2col;
+    /* few pixels: threads may take channel panels instead (gemm_f32_run computes each
+     * output with the same FMA chain for any channel range, see conv_channels_fn) */
+    st->channels_fn = direct ? conv2d_f32_gemm_1x1_channels : conv2d_f32_gemm_im2col_channels;
+    st->channel_unit = (int32_t)ker.nr;
+    st->row_tile = (int32_t)ker.mr_full;
     st->split = true;
     return LT_OK;
 }

@@ -119,7 +119,10 @@ static void panel_row(const conv_state *st, const conv_i8_gemm *f, const int8_t 
     panel_fill(f, row, f->w.k, 0, f->w.kp - f->w.k);
 }
 
-static void conv2d_i8_gemm(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
+/* Pixels [p0, p1) against the channels of packed weights w and output stage o (all of
+ * them, or views of a block range starting at channel c0). */
+static void conv2d_i8_gemm_run(const conv_args *a, void *scratch, int64_t p0, int64_t p1,
+                               const gemm_i8_packed *w, const gemm_i8_requant *o, int32_t c0) {
     const conv_state *st = a->st;
     const conv_i8_gemm *f = st->fast;
     const conv_geometry *g = &st->g;
@@ -151,9 +154,39 @@ static void conv2d_i8_gemm(const conv_args *a, void *scratch, int64_t p0, int64_
                 }
             }
         }
-        f->kernel(&f->w, &f->out, rows_at, rows, y + p * g->out_c, g->out_c);
+        f->kernel(w, o, rows_at, rows, y + p * g->out_c + c0, g->out_c);
         p += rows;
     }
+}
+
+static void conv2d_i8_gemm(const conv_args *a, void *scratch, int64_t p0, int64_t p1) {
+    const conv_i8_gemm *f = a->st->fast;
+    conv2d_i8_gemm_run(a, scratch, p0, p1, &f->w, &f->out, 0);
+}
+
+/* conv_channels_fn: channels [c0, c1) (c0 a multiple of GEMM_I8_NR) through views of the
+ * packed weights and of the output stage starting at block c0 / 16. Each channel's block
+ * is computed by the same kernel on the same values, and its integer sums are exact, so
+ * the outputs equal conv2d_i8_gemm's. */
+static void conv2d_i8_gemm_channels(const conv_args *a, void *scratch, int64_t p0, int64_t p1,
+                                    int32_t c0, int32_t c1) {
+    const conv_i8_gemm *f = a->st->fast;
+    const int32_t b0 = c0 / GEMM_I8_NR;
+    const size_t elem = f->w.layout == GEMM_I8_K2_I16 ? 2 : 1;
+    gemm_i8_packed w = f->w;
+    w.w = (const uint8_t *)f->w.w + (size_t)b0 * (size_t)f->w.kp * GEMM_I8_NR * elem;
+    w.offset = f->w.offset + c0;
+    w.n = c1 - c0;
+    w.blocks = (w.n + GEMM_I8_NR - 1) / GEMM_I8_NR;
+    gemm_i8_requant o = f->out;
+    o.rq.mult += c0;
+    o.rq.left += c0;
+    o.rq.right += c0;
+    o.rq.padded -= c0;
+    if (o.round != NULL) o.round += c0;
+    if (o.neg != NULL) o.neg += c0;
+    if (o.shift != NULL) o.shift += c0;
+    conv2d_i8_gemm_run(a, scratch, p0, p1, &w, &o, c0);
 }
 
 /* The hybrid kernel: conv2d_i8_gemm's walk over the batch images quantized at invoke
@@ -283,6 +316,9 @@ lt_status conv2d_i8_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st)
         return LT_ERROR;
     st->fast = f;
     st->fn = conv2d_i8_gemm;
+    st->channels_fn = conv2d_i8_gemm_channels;
+    st->channel_unit = GEMM_I8_NR;
+    st->row_tile = f->mr;
     return LT_OK;
 }
 

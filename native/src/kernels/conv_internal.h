@@ -30,12 +30,20 @@ typedef struct conv_args {
     uint8_t *scratch;   /* the node's scratch: `tasks` slots of st->slot_bytes */
     int64_t pixels;     /* output pixels: batch * out_h * out_w */
     int64_t tasks;      /* pieces the pixels are cut into, one per thread */
+    bool by_channels;   /* tasks cut the output channels instead (st->channels_fn) */
 } conv_args;
 
 /* Computes output pixels [p0, p1) (flattened over batch, height, width) with `scratch` of
  * st->slot_bytes to itself. The kernels that cannot be split (hybrid: it quantizes whole
  * batch images first; sparse 1x1) are always called with the whole output. */
 typedef void (*conv_fn)(const conv_args *a, void *scratch, int64_t p0, int64_t p1);
+
+/* Computes output pixels [p0, p1) for output channels [c0, c1) only: c0 a multiple of
+ * st->channel_unit, c1 one too or out_c. Each output value gets the same arithmetic as
+ * conv_fn gives it (int8: exact integer sums), so cutting the channels instead of the
+ * pixels does not change the results. */
+typedef void (*conv_channels_fn)(const conv_args *a, void *scratch, int64_t p0, int64_t p1,
+                                 int32_t c0, int32_t c1);
 
 struct conv_state {
     conv_fn fn;
@@ -54,6 +62,12 @@ struct conv_state {
     size_t slot_bytes;         /* scratch per thread (split kernels) */
     int64_t work;              /* multiply-adds per invoke, saturated: worth threads? */
     const void *fast;          /* a SIMD kernel's prepared data (packed weights, ...) */
+    /* Optional (NULL: pixels only). With few output pixels, cutting them leaves each thread
+     * a few row tiles, the last ones partly empty, and every thread streams all weights;
+     * cutting the channels (in units of channel_unit) halves both. row_tile: the pixels
+     * one kernel call computes, which sets "few". */
+    conv_channels_fn channels_fn;
+    int32_t channel_unit, row_tile;
 };
 
 /* Where an output row segment lies: batch b, output row oy, columns [ox0, ox1). */

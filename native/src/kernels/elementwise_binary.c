@@ -372,7 +372,7 @@ static lt_status binary_prepare(lt_context *ctx, lt_node *node, binary_kind kind
                             lt_shape_str(&a->shape, a_str, sizeof a_str),
                             lt_shape_str(&b->shape, b_str, sizeof b_str));
     st->rows = simd_rows_for(ctx, kind, a->type, rows);
-    st->parallel_min = st->rows != rows && a->type == LT_FLOAT32 ? LT_PARALLEL_MIN_WORK
+    st->parallel_min = st->rows != rows && a->type == LT_FLOAT32 ? LT_PARALLEL_MIN_WORK / 8
                                                                  : BINARY_PARALLEL_MIN_ELEMENTS;
     st->elem_size = lt_type_size(a->type);
     st->post_activation = LT_ACT_NONE;
