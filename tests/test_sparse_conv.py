@@ -236,3 +236,66 @@ def test_depthwise_conv_does_not_read_sparse_filters():
     b.output(y)
     with pytest.raises(Exception, match="reads sparse tensor 1 'w'; only DENSIFY"):
         Interpreter(model_content=b.build())
+
+
+# ---- SIMD levels: the sparse filter densified at prepare ----------------------------------
+# At ISA levels with the SIMD float GEMM, a sparse filter that is not very sparse is expanded
+# once at prepare and runs the dense path: the results must equal the dense model's at that
+# level bit for bit (same arithmetic on the same values). These cases are all well inside the
+# densify regime of conv.c's cost model (many pixels, at most 90 % sparsity). Very sparse
+# filters keep the sparse kernel, checked within the tolerance.
+DENSIFIED = [(1, 8, 8, 33, 17, 0.9), (2, 5, 7, 7, 3, 0.5), (3, 4, 4, 17, 33, 0.0),
+             (1, 9, 9, 64, 40, 0.75)]
+
+
+@pytest.mark.parametrize("case", DENSIFIED, ids=lambda c: "x".join(map(str, c)))
+@pytest.mark.parametrize("act", [ACT_NONE, ACT_RELU6])
+def test_sparse_1x1_conv_equals_dense_at_each_isa(case, act, simd_isa):
+    n, h, wd, in_c, out_c, sparsity = case
+    rng = np.random.default_rng(in_c * 7 + out_c)
+    w = random_filter(out_c, in_c, sparsity, rng)
+    bias = rng.standard_normal(out_c).astype(np.float32)
+    x = rng.standard_normal((n, h, wd, in_c)).astype(np.float32)
+    for padding in (SAME, VALID):
+        sparse = conv_model(x.shape, w.shape, sparse_adder(w), bias, act, padding)
+        dense = conv_model(x.shape, w.shape, lambda b: b.constant("w", w), bias, act, padding)
+        want = run_litert(dense, [x], isa=simd_isa)
+        for threads in (1, 2):
+            np.testing.assert_array_equal(run_litert(sparse, [x], isa=simd_isa,
+                                                     num_threads=threads), want)
+        ours = run_litert(sparse, [x], isa="portable")
+        assert np.all(np.abs(ours - reference(x, w, bias, act)) <= tolerance(x, w, bias))
+
+
+@pytest.mark.parametrize("enc", OTHER_ENCODINGS, ids=["1x4-blocks", "channels-outer"])
+def test_sparse_1x1_conv_other_encodings_equal_dense_at_each_isa(enc, simd_isa):
+    order, formats, bmap, bsize = enc
+    rng = np.random.default_rng(11)
+    out_c, in_c = 12, 20
+    mask = rng.random((out_c, 1, 1, in_c // 4)) < 0.5
+    w = rng.standard_normal((out_c, 1, 1, in_c)).astype(np.float32)
+    w[np.repeat(mask, 4, axis=3)] = 0
+    values, levels = se.encode(w, order, formats, bmap, bsize)
+    bias = rng.standard_normal(out_c).astype(np.float32)
+    x = rng.standard_normal((2, 6, 5, in_c)).astype(np.float32)
+    sparse = conv_model(x.shape, w.shape, sparse_adder(w, (values, order, bmap, levels)), bias)
+    dense = conv_model(x.shape, w.shape, lambda b: b.constant("w", w), bias)
+    np.testing.assert_array_equal(run_litert(sparse, [x], isa=simd_isa),
+                                  run_litert(dense, [x], isa=simd_isa))
+
+
+@pytest.mark.parametrize("sparsity", [0.98, 1.0])
+def test_very_sparse_1x1_conv_at_each_isa(sparsity, simd_isa):
+    """Very sparse: the sparse kernel may be kept; within the tolerance of the dense model,
+    and the same for any thread count."""
+    rng = np.random.default_rng(21)
+    w = random_filter(40, 64, sparsity, rng)
+    bias = rng.standard_normal(40).astype(np.float32)
+    x = rng.standard_normal((1, 9, 9, 64)).astype(np.float32)
+    sparse = conv_model(x.shape, w.shape, sparse_adder(w), bias, ACT_RELU)
+    dense = conv_model(x.shape, w.shape, lambda b: b.constant("w", w), bias, ACT_RELU)
+    ours = run_litert(sparse, [x], isa=simd_isa, num_threads=1)
+    np.testing.assert_array_equal(run_litert(sparse, [x], isa=simd_isa, num_threads=2), ours)
+    tol = tolerance(x, w, bias)
+    assert np.all(np.abs(ours - run_litert(dense, [x], isa=simd_isa)) <= tol)
+    assert np.all(np.abs(ours - run_litert(sparse, [x], isa="portable")) <= tol)

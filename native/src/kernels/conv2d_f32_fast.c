@@ -184,8 +184,8 @@ static bool conv_all_finite(const lt_tensor *t) {
     return true;
 }
 
-lt_status conv2d_f32_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st) {
-    const lt_tensor *filter = node->inputs[CONV_FILTER];
+lt_status conv2d_f32_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st,
+                                  const lt_tensor *filter) {
     const lt_tensor *bias = node->n_inputs > CONV_BIAS ? node->inputs[CONV_BIAS] : NULL;
     const conv_geometry *g = &st->g;
     gemm_f32_kernels ker;

@@ -55,9 +55,11 @@ struct conv_state {
     linear_activation act;
     linear_quant q;            /* int8 kernels */
     bool hybrid;               /* float input, int8 filter dequantized: run on filter_f32 */
-    lt_tensor filter_f32;      /* hybrid: the filter dequantized at prepare */
+    lt_tensor filter_f32;      /* hybrid: the filter dequantized at prepare; densified: the
+                                * sparse filter expanded to dense */
     const float *channel_scale; /* hybrid integer kernels: the filter's scale per channel */
     conv_sparse sparse;        /* sparse 1x1 filter (CONV_2D) */
+    bool densified;            /* sparse float32 filter expanded at prepare: run on filter_f32 */
     bool split;                /* fn computes any pixel range: run it on every thread */
     size_t slot_bytes;         /* scratch per thread (split kernels) */
     int64_t work;              /* multiply-adds per invoke, saturated: worth threads? */
@@ -94,11 +96,14 @@ static inline bool conv_next_row(const conv_geometry *g, int64_t p1, int64_t *p,
 typedef enum { CONV_KIND_F32, CONV_KIND_I8, CONV_KIND_HYBRID } conv_kind;
 
 /* SIMD kernels (conv_fast.c files): called at the end of prepare once the portable kernel
- * is set up (st->fn, st->q for int8, st->slot_bytes). When the interpreter's ISA level
- * (lt_ctx_isa) has a faster kernel for this case, they replace st->fn, may set st->fast,
+ * is set up (st->fn, st->q for int8, st->slot_bytes). conv2d_f32_fast_prepare reads the
+ * weights from `filter` (the node's filter, or the densified copy of a sparse one). When
+ * the interpreter's ISA level (lt_ctx_isa) has a faster kernel for this case, they replace
+ * st->fn, may set st->fast,
  * st->slot_bytes and node->scratch_bytes (slot_bytes per thread), and keep st->split true;
  * otherwise they leave everything as it is. LT_ERROR only for a failure (memory). */
-lt_status conv2d_f32_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st);
+lt_status conv2d_f32_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st,
+                                  const lt_tensor *filter);
 lt_status conv2d_i8_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st);
 lt_status depthwise_f32_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st);
 lt_status depthwise_i8_fast_prepare(lt_context *ctx, lt_node *node, conv_state *st);

@@ -20,7 +20,7 @@
  *
  * Falls back to the portable kernel (nothing changed) for several rows with weights or a
  * bias that are not constant (packed at prepare) and ISA levels without micro-kernels; the
- * caller already keeps sparse and hybrid weights away from here.
+ * caller already keeps hybrid and (not densified) sparse weights away from here.
  *
  * Arithmetic: per output one FMA chain from the bias in k order (gemm_f32.h), or for one
  * row the matrix-vector kernel's fixed expression; either is the same for any cut of the
@@ -76,8 +76,8 @@ static void fully_connected_f32_gemv(const fc_state *st, const lt_tensor *in_t,
     linear_activation_post(&st->act, y, u1 - u0);
 }
 
-lt_status fc_f32_fast_prepare(lt_context *ctx, lt_node *node, fc_state *st) {
-    const lt_tensor *weights = node->inputs[1];
+lt_status fc_f32_fast_prepare(lt_context *ctx, lt_node *node, fc_state *st,
+                              const lt_tensor *weights) {
     const lt_tensor *bias = node->n_inputs > 2 ? node->inputs[2] : NULL;
     gemm_f32_kernels ker;
     if (st->hybrid || st->hybrid_int || weights->type != LT_FLOAT32 || st->depth <= 0 ||

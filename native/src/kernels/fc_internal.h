@@ -33,11 +33,13 @@ struct fc_state {
     linear_activation act;
     linear_quant q;        /* int8 */
     bool hybrid;           /* float input, int8 weights dequantized: run on weights_f32 */
-    lt_tensor weights_f32; /* hybrid: the weights dequantized at prepare */
+    lt_tensor weights_f32; /* hybrid: the weights dequantized at prepare; densified: the
+                            * sparse weights expanded to dense */
     bool hybrid_int;       /* float input, int8 weights: TensorFlow Lite's hybrid arithmetic */
     const float *unit_scale;  /* hybrid_int: weight scale per unit */
     const int32_t *row_sums;  /* hybrid_int: sum of each unit's int8 weights */
     fc_sparse sparse;      /* sparse weights (float32, or int8 dequantized at prepare) */
+    bool densified;        /* sparse float32 weights expanded at prepare: run on weights_f32 */
     int64_t work;          /* multiply-adds per invoke, saturated: worth threads? */
     int64_t parallel_min_work; /* invoke splits the units from this much work on:
                                 * LT_PARALLEL_MIN_WORK, or a fast kernel's own (its hook
@@ -46,11 +48,14 @@ struct fc_state {
 };
 
 /* SIMD kernels (fc_*_fast.c): called at the end of prepare for dense weights once the
- * portable kernel is set up (st->fn; st->q for int8). When the interpreter's ISA level
- * (lt_ctx_isa) has a faster kernel, they replace st->fn (same contract: units [u0, u1) of
+ * portable kernel is set up (st->fn; st->q for int8); fc_f32_fast_prepare reads the weights
+ * from `weights` (the node's, or the densified copy of sparse ones). When the interpreter's
+ * ISA level (lt_ctx_isa) has a faster kernel, they replace st->fn (same contract: units
+ * [u0, u1) of
  * every row, the same result for any cut) and may set st->fast; otherwise they change
  * nothing. LT_ERROR only for a failure (memory). */
-lt_status fc_f32_fast_prepare(lt_context *ctx, lt_node *node, fc_state *st);
+lt_status fc_f32_fast_prepare(lt_context *ctx, lt_node *node, fc_state *st,
+                              const lt_tensor *weights);
 lt_status fc_i8_fast_prepare(lt_context *ctx, lt_node *node, fc_state *st);
 
 #endif
