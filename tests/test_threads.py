@@ -169,6 +169,10 @@ FEW_PIXEL_CASES = [
     ((1, 7, 7, 33), (1001, 1, 1, 33), dict(padding=1, stride_h=1, stride_w=1)),
     ((2, 3, 3, 17), (203, 3, 3, 17), dict(padding=0, stride_h=1, stride_w=1)),
     ((1, 9, 9, 8), (161, 3, 3, 8), dict(padding=0, stride_h=2, stride_w=2)),
+    # int8: 448 output bytes a pixel = 7 lines of 4 channel units, cut 4 / 3 lines
+    ((1, 4, 5, 24), (448, 1, 1, 24), dict(padding=1, stride_h=1, stride_w=1)),
+    # one pixel, 1001 channels (not whole lines): still cut by channels
+    ((1, 1, 1, 40), (1001, 1, 1, 40), dict(padding=1, stride_h=1, stride_w=1)),
 ]
 
 
@@ -312,3 +316,27 @@ def test_many_interpreters_created_and_freed():
     for i in range(50):
         got = _run(content, [x], 2 + i % 3)[0]
         assert got.tobytes() == want.tobytes()
+
+
+@pytest.mark.parametrize("op,table", [("ADD", "AddOptions"), ("SUB", "SubOptions"),
+                                      ("MUL", "MulOptions")])
+@pytest.mark.parametrize("shape", [(1, 7, 7, 160), (1, 4097), (3, 1367)])
+def test_int8_binary_split_identical_across_thread_counts(op, table, shape):
+    # int8 element-wise rows split from 4096 output elements on (odd cuts included) and
+    # must match one thread and the portable rows bit for bit
+    from int8_compare import binary_model
+
+    rng = np.random.default_rng(sum(shape) + len(op))
+    q = [dict(scale=[np.float32(s)], zero_point=[int(z)])
+         for s, z in ((0.05, 3), (0.02, -7), (0.07, 11))]
+    content = binary_model(op, shape, shape, shape, q[0], q[1], q[2], table,
+                           dict(fused_activation_function=1))
+    xs = [rng.integers(-128, 128, shape).astype(np.int8) for _ in range(2)]
+    base = _assert_same_for_all_thread_counts(content, xs)
+    interp = Interpreter(model_content=content, num_threads=2, isa="portable")
+    interp.allocate_tensors()
+    for detail, value in zip(interp.get_input_details(), xs):
+        interp.set_tensor(detail["index"], value)
+    interp.invoke()
+    np.testing.assert_array_equal(interp.get_tensor(interp.get_output_details()[0]["index"]),
+                                  base[0])

@@ -31,6 +31,7 @@ typedef struct conv_args {
     int64_t pixels;     /* output pixels: batch * out_h * out_w */
     int64_t tasks;      /* pieces the pixels are cut into, one per thread */
     bool by_channels;   /* tasks cut the output channels instead (st->channels_fn) */
+    int64_t unit_group; /* by_channels: channel units per cut (whole 64-byte output lines) */
 } conv_args;
 
 /* Computes output pixels [p0, p1) (flattened over batch, height, width) with `scratch` of
