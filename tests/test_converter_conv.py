@@ -255,3 +255,29 @@ def test_conv_unsupported_shapes_are_refused(layer_factory, input_shape, message
     with pytest.raises(ConversionError, match=message) as info:
         convert(model)
     assert layer.name in str(info.value)
+
+
+# ZeroPadding2D then a VALID conv: folded into padding=SAME exactly when the zeros are what SAME
+# adds (MobileNetV2's correct_pad before each stride-2 depthwise), kept otherwise.
+@pytest.mark.parametrize("pads, conv, size, folded", [
+    (((0, 1), (0, 1)), lambda: keras.layers.DepthwiseConv2D(3, strides=2), 8, True),
+    (((1, 1), (1, 1)), lambda: keras.layers.DepthwiseConv2D(3, strides=1), 7, True),
+    (((1, 1), (1, 1)), lambda: keras.layers.Conv2D(5, 3, strides=1), 6, True),
+    (((2, 2), (1, 1)), lambda: keras.layers.Conv2D(4, (5, 3), strides=1), 6, True),
+    (((1, 1), (1, 1)), lambda: keras.layers.DepthwiseConv2D(3, strides=2), 8, False),  # SAME: (0, 1)
+    (((0, 1), (0, 1)), lambda: keras.layers.DepthwiseConv2D(3, strides=2), 7, False),  # SAME: (1, 1)
+    (((1, 0), (1, 0)), lambda: keras.layers.Conv2D(3, 2, strides=1), 5, False),  # SAME: (0, 1)
+])
+def test_zero_padding_equal_to_same_is_folded_into_the_conv(pads, conv, size, folded):
+    keras.utils.set_random_seed(0)
+    inp = keras.Input((size, size, 3))
+    layer = conv()
+    model = keras.Model(inp, layer(keras.layers.ZeroPadding2D(pads)(inp)))
+    randomize_weights(layer)
+    x = random_input((size, size, 3))
+    expected = np.asarray(model(x, training=False))
+    content = convert(model)
+    assert ("PAD" not in op_kinds(content)) == folded, op_kinds(content)
+    for runtime, cls in (("litert", Interpreter), ("tflite", TFLiteInterpreter)):
+        np.testing.assert_allclose(run_model(cls, content, x), expected, rtol=RTOL, atol=ATOL,
+                                   err_msg=runtime)

@@ -4,6 +4,7 @@
   fold_constants     ops over constants evaluated with NumPy
   fold_affine        per-channel MUL / ADD (BatchNormalization) into CONV_2D / FC weights
   fuse_activation    RELU / RELU6 / RELU_N1_TO_1 into the producing op
+  fold_pad           a zero PAD that equals SAME padding into the conv reading it
   dead_ops           ops nothing reads
 
 The pipeline is repeated until nothing changes (each pass can expose work for another: folding
@@ -11,9 +12,11 @@ a constant may make a MUL per-channel, a removed reshape may make an activation 
 from __future__ import annotations
 
 from ..ir import Graph
-from . import dead_ops, fold_affine, fold_constants, fuse_activation, remove_identities
+from . import (dead_ops, fold_affine, fold_constants, fold_pad, fuse_activation,
+               remove_identities)
 
-PIPELINE = [remove_identities, fold_constants, fold_affine, fuse_activation, dead_ops]
+PIPELINE = [remove_identities, fold_constants, fold_affine, fuse_activation, fold_pad,
+            dead_ops]
 
 _MAX_ROUNDS = 8
 
