@@ -47,7 +47,7 @@ if str(_REPO) not in sys.path:
 
 DEFAULT_MODELS_DIR = Path("~/.cache/litert-bench").expanduser()
 # Part of every cached file name: bump it when a builder below changes what it makes.
-CACHE_VERSION = 2  # 2: our converter folds SAME-equivalent PADs into convs
+CACHE_VERSION = "v2"  # v2: our converter folds SAME-equivalent PADs into convs
 # A timed batch of invokes lasts about this long (seconds), however fast the model is.
 BATCH_SECONDS = 0.005
 
