@@ -59,6 +59,7 @@ typedef struct lt_options {
     int num_threads;
     int isa;
     lt_allocator allocator;
+    size_t max_memory_bytes;
 } lt_options;
 
 lt_options lt_options_default(void);

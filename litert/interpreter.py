@@ -144,6 +144,9 @@ class Interpreter:
         "avx512vnni", "neon", "neondot"; see isa_levels()); None uses the best the CPU has
         (a level of another architecture means portable). The LITERT_ISA
         environment variable caps it further. For testing and for comparing kernels.
+      max_memory_bytes: cap on the memory allocate_tensors() may plan (activations,
+        scratch, op state, packed weights); None means 1 GiB. A model needing more fails at
+        allocate_tensors() with a RuntimeError naming the tensor, instead of allocating it.
 
     Raises:
       ValueError: if the model cannot be loaded or an argument is invalid.
@@ -158,6 +161,7 @@ class Interpreter:
         experimental_op_resolver_type=None,
         experimental_preserve_all_tensors=False,
         isa=None,
+        max_memory_bytes=None,
     ):
         self._native = None
         if experimental_delegates:
@@ -177,6 +181,14 @@ class Interpreter:
             if not 1 <= num_threads <= _INT32_MAX:
                 raise ValueError(f"num_threads should be >= 1 (and fit an int), got {num_threads}")
         isa_level = _isa_level(isa)
+        if max_memory_bytes is not None:
+            # Cap on the plan's memory (see lt_options.max_memory_bytes); None: 1 GiB.
+            if not isinstance(max_memory_bytes, int) or isinstance(max_memory_bytes, bool):
+                raise ValueError("type of max_memory_bytes should be int, got "
+                                 f"{type(max_memory_bytes)}")
+            if not 1 <= max_memory_bytes <= int(ffi.cast("size_t", -1)):
+                raise ValueError("max_memory_bytes should be >= 1 (and fit a size_t), got "
+                                 f"{max_memory_bytes}")
         if model_path is None and model_content is None:
             raise ValueError("`model_path` or `model_content` must be specified.")
         if model_path is not None and model_content is not None:
@@ -202,6 +214,8 @@ class Interpreter:
         if num_threads is not None:
             options.num_threads = num_threads
         options.isa = isa_level
+        if max_memory_bytes is not None:
+            options.max_memory_bytes = max_memory_bytes
         interp = lib.lt_interpreter_create(model, options, err, ERROR_BUFFER_BYTES)
         if interp == ffi.NULL:
             lib.lt_model_free(model)

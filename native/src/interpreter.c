@@ -40,6 +40,7 @@ struct lt_interpreter {
     uint8_t *rest;            /* create_in: the caller's memory after the tables, for plans */
     size_t rest_bytes;
     size_t table_bytes;       /* bytes of the struct + tables + variables (lay_out) */
+    size_t max_memory;        /* options.max_memory_bytes (0: the default): cap on the plan */
     void *plan_scratch;       /* the arena planner's working memory, reserved at create */
 };
 
@@ -353,6 +354,8 @@ static lt_interpreter *create_interpreter(const lt_model *model, const lt_option
         it->rest = base + total;
         it->rest_bytes = memory_bytes - gap - total;
     }
+    it->max_memory = opts.max_memory_bytes != 0 ? opts.max_memory_bytes
+                                                : LT_DEFAULT_MAX_MEMORY_BYTES;
     it->ctx.isa = isa;
     it->ctx.num_threads = opts.num_threads <= 0 ? 1 : opts.num_threads;
 #if defined(LITERT_NO_THREADS)
@@ -532,6 +535,21 @@ static lt_status fold_node(lt_interpreter *it, lt_node *node) {
     return LT_OK;
 }
 
+/* How to raise the cap, appended to every over-the-cap message. */
+#define LT_CAP_HINT "raise lt_options.max_memory_bytes (Python: Interpreter(..., " \
+                    "max_memory_bytes=...)) if the model really needs it"
+
+/* Fails when one tensor alone needs more than the cap: checked as soon as its size is known,
+ * before anything is allocated for it (a folded output, the arena). */
+static lt_status check_tensor_cap(lt_interpreter *it, const lt_tensor *t) {
+    if (t->bytes <= it->max_memory) return LT_OK;
+    char buf[96];
+    return lt_ctx_errorf(&it->ctx, "tensor %d '%s' of shape %s and type %s needs %zu bytes, more "
+                         "than the memory cap of %zu bytes; %s", (int)t->index, t->name,
+                         lt_shape_str(&t->shape, buf, sizeof buf), lt_type_name(t->type),
+                         t->bytes, it->max_memory, LT_CAP_HINT);
+}
+
 static lt_status prepare_nodes(lt_interpreter *it) {
     char buf[96];
     for (int32_t i = 0; i < it->n_tensors; i++) {
@@ -540,6 +558,7 @@ static lt_status prepare_nodes(lt_interpreter *it) {
             return lt_ctx_errorf(&it->ctx, "input tensor %d '%s' of shape %s and type %s has no "
                                  "valid size", (int)i, t->name,
                                  lt_shape_str(&t->shape, buf, sizeof buf), lt_type_name(t->type));
+        if (it->is_graph_input[i] && check_tensor_cap(it, t) != LT_OK) return LT_ERROR;
     }
     for (int32_t n = 0; n < it->n_nodes; n++) {
         lt_node *node = &it->nodes[n];
@@ -561,7 +580,16 @@ static lt_status prepare_nodes(lt_interpreter *it) {
             if (t->shape.rank < 0)
                 return lt_ctx_error(&it->ctx, node, "internal error: prepare left output %d "
                                     "without a shape", (int)k);
+            if (check_tensor_cap(it, t) != LT_OK) return LT_ERROR;
         }
+        if (node->scratch_bytes > it->max_memory)
+            return lt_ctx_error(&it->ctx, node, "needs %zu bytes of scratch, more than the "
+                                "memory cap of %zu bytes; %s", node->scratch_bytes,
+                                it->max_memory, LT_CAP_HINT);
+        if (it->ctx.plan.used > it->max_memory)
+            return lt_ctx_error(&it->ctx, node, "op state and packed weights so far take %zu "
+                                "bytes, more than the memory cap of %zu bytes; %s",
+                                it->ctx.plan.used, it->max_memory, LT_CAP_HINT);
         if (can_fold(node) && fold_node(it, node) != LT_OK) return LT_ERROR;
     }
     return LT_OK;
@@ -599,6 +627,28 @@ static lt_status plan_arena(lt_interpreter *it) {
     size_t bytes;
     if (!lt_plan_arena_in(it->requests, n, it->plan_scratch, &bytes))
         return lt_ctx_errorf(&it->ctx, "arena planning failed: size overflow");
+    size_t total;
+    const bool wraps = !lt_add_size(it->ctx.plan.used, bytes, &total);
+    if (wraps) total = SIZE_MAX;
+    if (total > it->max_memory) {
+        /* Name the largest request: the tensor (or scratch) to look at first. */
+        int32_t big = 0;
+        for (int32_t r = 1; r < n; r++)
+            if (it->requests[r].bytes > it->requests[big].bytes) big = r;
+        char who[160] = "nothing";
+        if (n > 0 && it->request_owner[big] >= 0) {
+            const lt_tensor *t = &it->tensors[it->request_owner[big]];
+            snprintf(who, sizeof who, "tensor %d '%s' (%zu bytes)", (int)t->index, t->name,
+                     t->bytes);
+        } else if (n > 0) {
+            snprintf(who, sizeof who, "the scratch of node %d (%zu bytes)",
+                     (int)(-it->request_owner[big] - 1), it->requests[big].bytes);
+        }
+        return lt_ctx_errorf(&it->ctx, "the plan needs %s%zu bytes (a %zu-byte activation arena "
+                             "+ %zu bytes of op state), more than the memory cap of %zu bytes; "
+                             "the largest is %s; %s", wraps ? "more than " : "", total, bytes, it->ctx.plan.used,
+                             it->max_memory, who, LT_CAP_HINT);
+    }
     it->arena = lt_plan_memory_alloc(&it->ctx.plan, bytes);
     if (it->arena == NULL)
         return lt_ctx_errorf(&it->ctx, "out of memory allocating a %zu-byte arena", bytes);

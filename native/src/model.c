@@ -460,6 +460,13 @@ static bool read_tensor(loader *L, const fb_table *tt, int32_t sg, uint32_t ti,
     for (int i = 0; i < t->shape.rank; i++)
         if (t->shape.dims[i] < 0)
             return fail(L, "%s: negative dimension %d in shape", what, (int)t->shape.dims[i]);
+    /* A hostile file may declare dims whose product overflows: every later size computation
+     * assumes the element count (and the byte count of a fixed-size type) fits. */
+    if (lt_shape_elements(&t->shape) < 0)
+        return fail(L, "%s: the element count of its shape overflows a 64-bit integer", what);
+    size_t shape_bytes;
+    if (lt_type_size(t->type) != 0 && !lt_shape_bytes(&t->shape, t->type, &shape_bytes))
+        return fail(L, "%s: the byte size of its shape overflows this machine's size_t", what);
     if (t->has_signature && t->signature.rank != t->shape.rank)
         return fail(L, "%s: shape_signature rank %d differs from shape rank %d", what,
                     (int)t->signature.rank, (int)t->shape.rank);

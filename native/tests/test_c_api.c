@@ -656,6 +656,105 @@ static void test_unsupported_op(void) {
     free(bytes);
 }
 
+/* relu(x + c) with x and y of shape [d0, d1, 3]: a model whose declared shapes are as large
+ * as the caller likes. */
+static uint8_t *build_add_relu_shape(int32_t d0, int32_t d1, size_t *size) {
+    const tm_tensor tensors[3] = {
+        {"x", LT_FLOAT32, 3, {d0, d1, 3}, NULL, 0},
+        {"c", LT_FLOAT32, 1, {3}, k_c, sizeof k_c},
+        {"y", LT_FLOAT32, 3, {d0, d1, 3}, NULL, 0},
+    };
+    const tm_op op = {OP_ADD, 2, {0, 1}, 1, {2}, OPTS_ADD, ACT_RELU};
+    const tm_model m = {
+        .description = "litert C API test: huge relu(x + c)",
+        .tensors = tensors, .n_tensors = 3, .ops = &op, .n_ops = 1,
+        .n_inputs = 1, .inputs = {0}, .n_outputs = 1, .outputs = {2},
+    };
+    return tm_build(&m, size);
+}
+
+/* lt_options.max_memory_bytes: huge declared or resized tensors fail at allocate with a
+ * message naming the tensor and the cap, before anything is allocated; shapes whose element
+ * count overflows are rejected at load. */
+static void test_memory_cap(void) {
+    char err[256];
+    CHECK(lt_options_default().max_memory_bytes == 0, "default options must zero the cap");
+    size_t size;
+    /* 20000 x 10000 x 3 floats: 2.4 GB, over the 1 GiB default (and within a 32-bit size_t,
+     * so that 32-bit builds load it too). */
+    uint8_t *bytes = build_add_relu_shape(20000, 10000, &size);
+    CHECK(bytes != NULL, "building the huge model failed");
+    lt_model *model = bytes ? lt_model_from_buffer(bytes, size, err, sizeof err) : NULL;
+    CHECK(model != NULL, "huge model did not load: %s", err);
+    lt_interpreter *it = model ? lt_interpreter_create(model, NULL, err, sizeof err) : NULL;
+    CHECK(model == NULL || it != NULL, "huge model: create failed: %s", err);
+    if (it != NULL) {
+        CHECK(lt_interpreter_allocate(it) == LT_ERROR, "allocate of a 2.4 GB tensor succeeded");
+        const char *msg = lt_interpreter_error(it);
+        CHECK(strstr(msg, "'x'") != NULL && strstr(msg, "memory cap of 1073741824") != NULL &&
+              strstr(msg, "max_memory_bytes") != NULL, "message '%s'", msg);
+        size_t plan = 1;
+        CHECK(lt_interpreter_plan(it, &plan) == LT_ERROR && plan == 0, "plan of a huge model");
+        /* Resizing to a sane shape makes it work; resizing back fails the same way. */
+        const int32_t small[3] = {1, 2, 3}, huge[3] = {30000, 10000, 3};
+        CHECK(lt_interpreter_resize_input(it, 0, small, 3) == LT_OK, "resize small: %s",
+              lt_interpreter_error(it));
+        CHECK(lt_interpreter_allocate(it) == LT_OK, "allocate small: %s",
+              lt_interpreter_error(it));
+        CHECK(lt_interpreter_resize_input(it, 0, huge, 3) == LT_OK, "resize huge: %s",
+              lt_interpreter_error(it));
+        CHECK(lt_interpreter_allocate(it) == LT_ERROR, "allocate after a huge resize succeeded");
+        msg = lt_interpreter_error(it);
+        CHECK(strstr(msg, "'x'") != NULL && strstr(msg, "memory cap") != NULL, "message '%s'",
+              msg);
+    }
+    lt_interpreter_free(it);
+    lt_model_free(model);
+    free(bytes);
+
+    /* A small model under a tiny cap: each tensor fits, the plan's total does not; a cap
+     * exactly the plan's size works. */
+    bytes = build_add_relu_shape(4, 4, &size); /* x, y: 192 bytes each */
+    model = bytes ? lt_model_from_buffer(bytes, size, err, sizeof err) : NULL;
+    CHECK(model != NULL, "small model did not load: %s", err);
+    lt_options opts = lt_options_default();
+    it = model ? lt_interpreter_create(model, &opts, err, sizeof err) : NULL;
+    size_t need = 0;
+    CHECK(it != NULL && lt_interpreter_plan(it, &need) == LT_OK && need >= 384, "plan: %s",
+          it ? lt_interpreter_error(it) : err);
+    lt_interpreter_free(it);
+    opts.max_memory_bytes = need - 1;
+    it = model ? lt_interpreter_create(model, &opts, err, sizeof err) : NULL;
+    if (it != NULL) {
+        CHECK(lt_interpreter_allocate(it) == LT_ERROR, "allocate over a cap of %zu", need - 1);
+        const char *msg = lt_interpreter_error(it);
+        CHECK(strstr(msg, "the plan needs") != NULL && strstr(msg, "memory cap of") != NULL,
+              "message '%s'", msg);
+    }
+    lt_interpreter_free(it);
+    opts.max_memory_bytes = need;
+    it = model ? lt_interpreter_create(model, &opts, err, sizeof err) : NULL;
+    CHECK(it != NULL && lt_interpreter_allocate(it) == LT_OK, "allocate at a cap of exactly "
+          "the plan (%zu bytes): %s", need, it ? lt_interpreter_error(it) : err);
+    lt_interpreter_free(it);
+    lt_model_free(model);
+    free(bytes);
+
+    /* Element counts that overflow int64, and byte counts that overflow size_t: load fails. */
+    bytes = build_add_relu_shape(INT32_MAX, INT32_MAX, &size); /* 3 * (2^31-1)^2 > 2^63 */
+    model = bytes ? lt_model_from_buffer(bytes, size, err, sizeof err) : NULL;
+    CHECK(bytes != NULL && model == NULL && strstr(err, "element count") != NULL,
+          "overflowing element count: '%s'", model ? "(loaded)" : err);
+    lt_model_free(model);
+    free(bytes);
+    bytes = build_add_relu_shape(INT32_MAX, 1 << 30, &size); /* ~2^62.6 elements, x4 bytes */
+    model = bytes ? lt_model_from_buffer(bytes, size, err, sizeof err) : NULL;
+    CHECK(bytes != NULL && model == NULL && strstr(err, "byte size") != NULL,
+          "overflowing byte size: '%s'", model ? "(loaded)" : err);
+    lt_model_free(model);
+    free(bytes);
+}
+
 /* Every builtin op code on small graphs with inputs of unexpected count, rank, type and value
  * (e.g. a float tensor where an op wants int32 axes, an out-of-range permutation, an omitted
  * optional input, options of another op). Every op must reject what it cannot run with a
@@ -882,6 +981,7 @@ int main(void) {
     test_interpreter_errors(model_bytes, size);
     test_load_errors(model_bytes, size);
     test_unsupported_op();
+    test_memory_cap();
     test_from_file(model_bytes, size);
     test_threads();
     test_every_builtin_op();

@@ -122,7 +122,15 @@ typedef struct lt_options {
     int num_threads; /* <= 0: let the runtime choose; 1: run on the calling thread only */
     int isa;         /* highest LT_ISA_* level the kernels may use; LT_ISA_BEST (0): no cap */
     lt_allocator allocator; /* the interpreter's heap (tables, op state, arena) */
+    /* Cap on the memory a plan may take (activations, scratch, op state, packed weights: what
+     * lt_interpreter_plan reports), so that an untrusted model declaring huge tensors fails
+     * at allocate with an error naming the tensor instead of allocating gigabytes. 0 (the
+     * default): LT_DEFAULT_MAX_MEMORY_BYTES. Raise it for models that really need more. */
+    size_t max_memory_bytes;
 } lt_options;
+
+/* The default cap of lt_options.max_memory_bytes: 1 GiB. */
+#define LT_DEFAULT_MAX_MEMORY_BYTES ((size_t)1 << 30)
 
 LT_API lt_options lt_options_default(void);
 
