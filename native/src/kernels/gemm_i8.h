@@ -144,6 +144,18 @@ typedef void (*gemm_i8_conv_hybrid_fn)(const gemm_i8_packed *p, const gemm_i8_hy
                                        int64_t y_stride);
 
 #if defined(LITERT_X86_KERNELS)
+/* What one call of an x86 conv kernel stores: int8 requantized (o), or hybrid float32
+ * outputs (h, with the rows' zero points and scales). */
+typedef struct gemm_i8_conv_out {
+    const gemm_i8_requant *o;
+    int8_t *y8;
+    const gemm_i8_hybrid *h;
+    const int32_t *zp;    /* one value per row of the call */
+    const float *scale;   /* one value per row of the call */
+    float *yf;
+    int64_t y_stride;
+} gemm_i8_conv_out;
+
 /* Panel rows per call of the conv kernels. */
 enum { GEMM_I8_MR_AVX2 = 4, GEMM_I8_MR_AVX512 = 8, GEMM_I8_MR_VNNI = 8 };
 
@@ -259,6 +271,44 @@ static inline void gemm_i8_hybrid_store_avx512(__m512i acc, __m512 scale, __m512
     __m512 v = _mm512_add_ps(bias, _mm512_mul_ps(_mm512_cvtepi32_ps(acc), s));
     v = _mm512_min_ps(hi, _mm512_max_ps(lo, v)); /* max(lo, v): v when NaN, and so min */
     _mm512_mask_storeu_ps(y, mask, v);
+}
+
+/* Stores the finished accumulators of a conv tile, blocks [b, b + nb) (nb <= 2) for rows
+ * [0, rows) of the kernel's mr: int8 requantized, or hybrid float. Shared by the AVX-512 and
+ * VNNI kernels, which differ only in how they accumulate. Always inlined with constant mr,
+ * nb and hybrid, so acc stays in registers. */
+static inline __attribute__((always_inline)) void gemm_i8_store_tile_avx512(
+    const bool hybrid, const int mr, const int nb, const gemm_i8_packed *p,
+    const gemm_i8_conv_out *out, __m512i (*acc)[2], int32_t rows, int32_t b) {
+    /* constant indices only (an array indexed by a variable would live in memory) */
+#pragma GCC unroll 2
+    for (int j = 0; j < nb; j++) {
+        const int32_t c0 = (b + j) * GEMM_I8_NR, valid = p->n - c0;
+        const __mmask16 mask = valid >= GEMM_I8_NR ? 0xFFFF : (__mmask16)((1u << valid) - 1u);
+        if (hybrid) {
+            const gemm_i8_hybrid *h = out->h;
+            const __m512 scale = _mm512_loadu_ps(h->scale + c0);
+            const __m512 bias = _mm512_loadu_ps(h->bias + c0);
+            const __m512 lo = _mm512_set1_ps(h->lo), hi = _mm512_set1_ps(h->hi);
+#pragma GCC unroll 8
+            for (int r = 0; r < mr; r++) {
+                if (r >= rows) break;
+                gemm_i8_hybrid_store_avx512(acc[r][j], scale, bias, out->scale[r], lo, hi,
+                                            out->yf + r * out->y_stride + c0, mask);
+            }
+            continue;
+        }
+        /* loaded once: the int8 stores below may alias anything, so a load after them
+         * could not be reused */
+        const gemm_i8_requant_block k = gemm_i8_requant_block_load(out->o, b + j);
+#pragma GCC unroll 8
+        for (int r = 0; r < mr; r++) {
+            if (r >= rows) break;
+            const __m512i v = gemm_i8_requant_avx512(acc[r][j], &k);
+            _mm_mask_storeu_epi8(out->y8 + r * out->y_stride + c0, mask,
+                                 _mm512_cvtepi32_epi8(v));
+        }
+    }
 }
 #endif
 

@@ -87,17 +87,8 @@ static ALWAYS_INLINE void store_block_hybrid(__m256i acc0, __m256i acc1,
     }
 }
 
-/* What one conv call stores: int8 requantized (o), or hybrid float32 outputs (h, with the
- * rows' zero points and scales). */
-typedef struct conv_out {
-    const gemm_i8_requant *o;
-    int8_t *y8;
-    const gemm_i8_hybrid *h;
-    const int32_t *zp;    /* MR values */
-    const float *scale;   /* MR values */
-    float *yf;
-    int64_t y_stride;
-} conv_out;
+/* What one conv call stores (gemm_i8.h). */
+typedef gemm_i8_conv_out conv_out;
 
 static ALWAYS_INLINE void conv_tile(const bool hybrid, const gemm_i8_packed *p,
                                     const conv_out *out, const int16_t *const *ap,

@@ -25,17 +25,8 @@ static inline int32_t load_u32(const void *p) {
     return v;
 }
 
-/* What one conv call stores: int8 requantized (o), or hybrid float32 outputs (h, with the
- * rows' zero points and scales). */
-typedef struct conv_out {
-    const gemm_i8_requant *o;
-    int8_t *y8;
-    const gemm_i8_hybrid *h;
-    const int32_t *zp;    /* MR values */
-    const float *scale;   /* MR values */
-    float *yf;
-    int64_t y_stride;
-} conv_out;
+/* What one conv call stores (gemm_i8.h). */
+typedef gemm_i8_conv_out conv_out;
 
 /* rows x (16 * nb) tile of blocks [b, b + nb); hybrid: float output stage. */
 static ALWAYS_INLINE void conv_tile(const int nb, const bool hybrid, const gemm_i8_packed *p,
@@ -64,35 +55,7 @@ static ALWAYS_INLINE void conv_tile(const int nb, const bool hybrid, const gemm_
             if (nb > 1) acc[r][1] = _mm512_add_epi32(acc[r][1], _mm512_madd_epi16(a, b1));
         }
     }
-    /* constant indices only (an array indexed by a variable would live in memory) */
-#pragma GCC unroll 2
-    for (int j = 0; j < nb; j++) {
-        const int32_t c0 = (b + j) * GEMM_I8_NR, valid = p->n - c0;
-        const __mmask16 mask = valid >= GEMM_I8_NR ? 0xFFFF : (__mmask16)((1u << valid) - 1u);
-        if (hybrid) {
-            const gemm_i8_hybrid *h = out->h;
-            const __m512 scale = _mm512_loadu_ps(h->scale + c0);
-            const __m512 bias = _mm512_loadu_ps(h->bias + c0);
-            const __m512 lo = _mm512_set1_ps(h->lo), hi = _mm512_set1_ps(h->hi);
-#pragma GCC unroll 8
-            for (int r = 0; r < MR; r++) {
-                if (r >= rows) break;
-                gemm_i8_hybrid_store_avx512(acc[r][j], scale, bias, out->scale[r], lo, hi,
-                                            out->yf + r * out->y_stride + c0, mask);
-            }
-            continue;
-        }
-        /* loaded once: the int8 stores below may alias anything, so a load after them
-         * could not be reused */
-        const gemm_i8_requant_block k = gemm_i8_requant_block_load(out->o, b + j);
-#pragma GCC unroll 8
-        for (int r = 0; r < MR; r++) {
-            if (r >= rows) break;
-            const __m512i v = gemm_i8_requant_avx512(acc[r][j], &k);
-            _mm_mask_storeu_epi8(out->y8 + r * out->y_stride + c0, mask,
-                                 _mm512_cvtepi32_epi8(v));
-        }
-    }
+    gemm_i8_store_tile_avx512(hybrid, MR, nb, p, out, acc, rows, b);
 }
 
 /* All blocks of one call; rows past the valid ones repeat the last: computed, never

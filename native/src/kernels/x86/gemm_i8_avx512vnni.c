@@ -82,17 +82,8 @@ static void row_corrections8(const int8_t *const *x, int64_t n, int32_t *corr) {
     for (int r = 0; r < 8; r++) corr[r] = lanes[r < 4 ? r : r + 4];
 }
 
-/* What one conv call stores: int8 requantized (o), or hybrid float32 outputs (h, with the
- * rows' zero points and scales). */
-typedef struct conv_out {
-    const gemm_i8_requant *o;
-    int8_t *y8;
-    const gemm_i8_hybrid *h;
-    const int32_t *zp;    /* MR values */
-    const float *scale;   /* MR values */
-    float *yf;
-    int64_t y_stride;
-} conv_out;
+/* What one conv call stores (gemm_i8.h). */
+typedef gemm_i8_conv_out conv_out;
 
 /* rows x (16 * nb) tile of blocks [b, b + nb); flip: layout K4_S8 (x ^ 0x80 times int8
  * weights, no row corrections), else K4_U8; hybrid: float output stage. */
@@ -132,35 +123,7 @@ static ALWAYS_INLINE void conv_tile(const bool flip, const int nb, const bool hy
             }
         }
     }
-    /* constant indices only (an array indexed by a variable would live in memory) */
-#pragma GCC unroll 2
-    for (int j = 0; j < nb; j++) {
-        const int32_t c0 = (b + j) * GEMM_I8_NR, valid = p->n - c0;
-        const __mmask16 mask = valid >= GEMM_I8_NR ? 0xFFFF : (__mmask16)((1u << valid) - 1u);
-        if (hybrid) {
-            const gemm_i8_hybrid *h = out->h;
-            const __m512 scale = _mm512_loadu_ps(h->scale + c0);
-            const __m512 bias = _mm512_loadu_ps(h->bias + c0);
-            const __m512 lo = _mm512_set1_ps(h->lo), hi = _mm512_set1_ps(h->hi);
-#pragma GCC unroll 8
-            for (int r = 0; r < MR; r++) {
-                if (r >= rows) break;
-                gemm_i8_hybrid_store_avx512(acc[r][j], scale, bias, out->scale[r], lo, hi,
-                                            out->yf + r * out->y_stride + c0, mask);
-            }
-            continue;
-        }
-        /* loaded once: the int8 stores below may alias anything, so a load after them
-         * could not be reused */
-        const gemm_i8_requant_block k = gemm_i8_requant_block_load(out->o, b + j);
-#pragma GCC unroll 8
-        for (int r = 0; r < MR; r++) {
-            if (r >= rows) break;
-            const __m512i v = gemm_i8_requant_avx512(acc[r][j], &k);
-            _mm_mask_storeu_epi8(out->y8 + r * out->y_stride + c0, mask,
-                                 _mm512_cvtepi32_epi8(v));
-        }
-    }
+    gemm_i8_store_tile_avx512(hybrid, MR, nb, p, out, acc, rows, b);
 }
 
 /* All blocks of one call; rows past the valid ones repeat the last: computed, never
