@@ -69,19 +69,16 @@ int lt_cpu_best_isa(void) {
 #endif
 }
 
+/* Level names, indexed by LT_ISA_* (levels are consecutive from LT_ISA_PORTABLE). */
+static const char *const isa_names[] = {
+    [LT_ISA_PORTABLE] = "portable",  [LT_ISA_AVX2] = "avx2",
+    [LT_ISA_AVX512] = "avx512",      [LT_ISA_AVX512_VNNI] = "avx512vnni",
+    [LT_ISA_NEON] = "neon",          [LT_ISA_NEON_DOTPROD] = "neondot"};
+
 bool lt_isa_parse(const char *name, int *isa) {
-    static const struct {
-        const char *name;
-        int isa;
-    } levels[] = {{"portable", LT_ISA_PORTABLE},
-                  {"avx2", LT_ISA_AVX2},
-                  {"avx512", LT_ISA_AVX512},
-                  {"avx512vnni", LT_ISA_AVX512_VNNI},
-                  {"neon", LT_ISA_NEON},
-                  {"neondot", LT_ISA_NEON_DOTPROD}};
-    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; i++) {
-        if (strcmp(name, levels[i].name) == 0) {
-            *isa = levels[i].isa;
+    for (int level = LT_ISA_PORTABLE; level <= LT_ISA_NEON_DOTPROD; level++) {
+        if (strcmp(name, isa_names[level]) == 0) {
+            *isa = level;
             return true;
         }
     }
@@ -89,15 +86,7 @@ bool lt_isa_parse(const char *name, int *isa) {
 }
 
 const char *lt_isa_name(int isa) {
-    switch (isa) {
-    case LT_ISA_PORTABLE: return "portable";
-    case LT_ISA_AVX2: return "avx2";
-    case LT_ISA_AVX512: return "avx512";
-    case LT_ISA_AVX512_VNNI: return "avx512vnni";
-    case LT_ISA_NEON: return "neon";
-    case LT_ISA_NEON_DOTPROD: return "neondot";
-    default: return "unknown";
-    }
+    return isa >= LT_ISA_PORTABLE && isa <= LT_ISA_NEON_DOTPROD ? isa_names[isa] : "unknown";
 }
 
 /* Which ladder a level is on: 0 portable, 1 x86, 2 ARM. */
