@@ -120,5 +120,39 @@ def test_slice_mixed_index_types():
     _expect_error(mb.build(), "like begin")
 
 
-def test_slice_begin_must_be_constant():
-    _expect_error(slice_model((4, 5), np.float32, [0, 0], [1, 1], const=False), "constant")
+def test_slice_with_a_run_time_size_cannot_be_a_graph_output():
+    """A size computed at run time makes the output shape dynamic: allowed inside graphs
+    (CONCATENATION reassembles such slices), not as what the caller reads back."""
+    _expect_error(slice_model((4, 5), np.float32, [0, 0], [1, 1], const=False),
+                  "known only at run time")
+
+
+def _slice_run_time_begin_model(x_shape, size):
+    mb = ModelBuilder()
+    x = mb.input("x", x_shape, np.float32)
+    b = mb.input("begin", [len(size)], np.int32)
+    s = mb.constant("size", np.asarray(size, np.int32))
+    y = mb.tensor("y", list(size), np.float32)
+    mb.op("SLICE", [x, b, s], [y], "SliceOptions", {})
+    mb.output(y)
+    return mb.build()
+
+
+def test_slice_with_a_run_time_begin():
+    """begin computed at run time (a loop counter in TensorFlow's recurrent loops) with a
+    constant size: the output shape is fixed, begin is checked at every invoke."""
+    from litert import Interpreter
+
+    x = sample((4, 5, 3), np.float32)
+    it = Interpreter(model_content=_slice_run_time_begin_model((4, 5, 3), [2, 5, 2]))
+    it.allocate_tensors()
+    ins = it.get_input_details()
+    it.set_tensor(ins[0]["index"], x)
+    for begin in ([0, 0, 0], [2, 0, 1], [1, 0, 0]):
+        it.set_tensor(ins[1]["index"], np.asarray(begin, np.int32))
+        it.invoke()
+        got = it.get_tensor(it.get_output_details()[0]["index"])
+        np.testing.assert_array_equal(got, reference(x, begin, [2, 5, 2]))
+    it.set_tensor(ins[1]["index"], np.asarray([3, 0, 0], np.int32))
+    with pytest.raises(RuntimeError, match=r"begin\[0\] is 3 at run time"):
+        it.invoke()

@@ -18,6 +18,7 @@ struct lt_context {
     lt_thread_pool *pool; /* NULL with one thread; owned by the interpreter */
     lt_plan_memory plan;  /* lt_ctx_alloc memory (heap or caller region), freed at the next
                            * allocate */
+    struct lt_interpreter *owner; /* the interpreter this context belongs to (subgraphs) */
 };
 
 /* Frees every block from lt_ctx_alloc (and starts a caller region over). */

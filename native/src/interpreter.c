@@ -1,5 +1,8 @@
-/* The interpreter: tensors and nodes of the main subgraph, allocate (prepare every op, plan the
- * arena) and invoke (run every op in order). */
+/* The interpreter: tensors and nodes of one subgraph (the main one, 0, for the public API),
+ * allocate (prepare every op, plan the arena) and invoke (run every op in order). Control-flow
+ * ops (WHILE, IF) run other subgraphs through interpreters of their own, created at prepare
+ * by lt_ctx_open_subgraph: they share the parent's threads, kernel level, allocator and
+ * memory cap, and are freed with the parent's plan. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,10 @@ struct lt_interpreter {
     size_t rest_bytes;
     size_t table_bytes;       /* bytes of the struct + tables + variables (lay_out) */
     size_t max_memory;        /* options.max_memory_bytes (0: the default): cap on the plan */
+    int32_t depth;            /* 0 for the main subgraph; parent's depth + 1 for a child */
+    int32_t subgraph;         /* index of the subgraph this interpreter runs */
+    const lt_interpreter *parent; /* the interpreter whose control-flow op runs this one */
+    bool owns_pool;           /* false in a child: the pool is the parent's */
     void *plan_scratch;       /* the arena planner's working memory, reserved at create */
 };
 
@@ -155,6 +162,7 @@ static bool setup_tensors(lt_interpreter *it) {
         t->name = mt->name;
         t->type = mt->type;
         t->shape = mt->shape;
+        t->file_shape = mt->shape;
         t->signature = mt->signature;
         t->has_signature = mt->has_signature;
         t->quant = mt->quant;
@@ -190,7 +198,11 @@ static bool setup_nodes(lt_interpreter *it) {
         lt_node *node = &it->nodes[n];
         node->index = n;
         node->builtin_code = op->builtin_code;
-        node->op = op->custom_code == NULL ? lt_find_builtin_op(op->builtin_code) : NULL;
+        node->op = op->custom_code == NULL ? lt_find_builtin_op(op->builtin_code)
+                                           : lt_find_default_custom_op(op->custom_code);
+        node->custom_name = op->custom_code;
+        node->custom_options = op->custom_options;
+        node->custom_options_bytes = op->custom_options_bytes;
         node->n_inputs = op->n_inputs;
         node->n_outputs = op->n_outputs;
         node->inputs = io;
@@ -298,8 +310,9 @@ static bool lay_out(const lt_subgraph *g, uint8_t *base, size_t *total, lt_inter
 }
 
 /* Bytes of the interpreter's block for this model; false (with a message) when too large. */
-static bool interpreter_bytes(const lt_model *model, size_t *bytes, char *err, size_t err_len) {
-    if (!lay_out(&model->subgraphs[0], NULL, bytes, NULL)) {
+static bool interpreter_bytes(const lt_model *model, int32_t subgraph, size_t *bytes, char *err,
+                              size_t err_len) {
+    if (!lay_out(&model->subgraphs[subgraph], NULL, bytes, NULL)) {
         set_create_error(err, err_len, "the model's tensor tables are too large for this "
                          "machine's address space");
         return false;
@@ -307,9 +320,11 @@ static bool interpreter_bytes(const lt_model *model, size_t *bytes, char *err, s
     return true;
 }
 
-/* lt_interpreter_create (memory NULL: the tables on the heap) and lt_interpreter_create_in. */
+/* lt_interpreter_create (memory NULL: the tables on the heap), lt_interpreter_create_in, and
+ * (parent non-NULL) the interpreter of another subgraph for a control-flow op. */
 static lt_interpreter *create_interpreter(const lt_model *model, const lt_options *options,
-                                          void *memory, size_t memory_bytes, char *err,
+                                          void *memory, size_t memory_bytes, int32_t subgraph,
+                                          const lt_interpreter *parent, char *err,
                                           size_t err_len) {
     if (err != NULL && err_len > 0) err[0] = '\0';
     if (model == NULL) {
@@ -317,9 +332,10 @@ static lt_interpreter *create_interpreter(const lt_model *model, const lt_option
         return NULL;
     }
     lt_options opts = options ? *options : lt_options_default();
-    int isa;
+    int isa = parent != NULL ? parent->ctx.isa : LT_ISA_PORTABLE;
     size_t total;
-    if (!choose_isa(&opts, &isa, err, err_len) || !interpreter_bytes(model, &total, err, err_len))
+    if ((parent == NULL && !choose_isa(&opts, &isa, err, err_len)) ||
+        !interpreter_bytes(model, subgraph, &total, err, err_len))
         return NULL;
     uint8_t *base;
     void *own_block = NULL;
@@ -346,7 +362,7 @@ static lt_interpreter *create_interpreter(const lt_model *model, const lt_option
         memset(base, 0, total);
     }
     lt_interpreter *it = NULL;
-    lay_out(&model->subgraphs[0], base, &total, &it); /* cannot fail: measured above */
+    lay_out(&model->subgraphs[subgraph], base, &total, &it); /* cannot fail: measured above */
     it->own_block = own_block;
     it->heap = opts.allocator;
     it->ctx.plan.heap = opts.allocator;
@@ -361,7 +377,15 @@ static lt_interpreter *create_interpreter(const lt_model *model, const lt_option
 #if defined(LITERT_NO_THREADS)
     it->ctx.num_threads = 1; /* a build without threads (bare metal): num_threads is a hint */
 #endif
-    if (it->ctx.num_threads > 1) {
+    it->ctx.owner = it;
+    it->subgraph = subgraph;
+    if (parent != NULL) {
+        it->parent = parent;
+        it->depth = parent->depth + 1;
+        it->ctx.num_threads = parent->ctx.num_threads;
+        it->ctx.pool = parent->ctx.pool; /* children run inside the parent's invoke */
+    } else if (it->ctx.num_threads > 1) {
+        it->owns_pool = true;
         it->ctx.pool = lt_thread_pool_create(it->ctx.num_threads);
         if (it->ctx.pool == NULL) {
             set_create_error(err, err_len, "could not start the worker threads for num_threads "
@@ -372,7 +396,7 @@ static lt_interpreter *create_interpreter(const lt_model *model, const lt_option
         }
     }
     it->model = model;
-    it->graph = &model->subgraphs[0];
+    it->graph = &model->subgraphs[subgraph];
     it->n_tensors = it->graph->n_tensors;
     it->n_nodes = it->graph->n_ops;
     bool ok = setup_tensors(it) && setup_nodes(it) && check_dataflow(it);
@@ -384,9 +408,50 @@ static lt_interpreter *create_interpreter(const lt_model *model, const lt_option
     return it;
 }
 
+int32_t lt_ctx_subgraph_count(const lt_context *ctx) {
+    return ctx->owner != NULL ? ctx->owner->model->n_subgraphs : 0;
+}
+
+lt_interpreter *lt_ctx_open_subgraph(lt_context *ctx, const lt_node *node, int32_t index,
+                                     const char *role) {
+    const lt_interpreter *parent = ctx->owner;
+    if (parent == NULL || index < 0 || index >= parent->model->n_subgraphs) {
+        lt_ctx_error(ctx, node, "%s subgraph index %d out of range (the model has %d "
+                     "subgraphs)", role, (int)index,
+                     parent != NULL ? (int)parent->model->n_subgraphs : 0);
+        return NULL;
+    }
+    if (index == 0) { /* the main subgraph calling itself can only be a cycle */
+        lt_ctx_error(ctx, node, "%s subgraph is subgraph 0, the main graph", role);
+        return NULL;
+    }
+    for (const lt_interpreter *up = parent; up != NULL; up = up->parent)
+        if (up->subgraph == index) {
+            lt_ctx_error(ctx, node, "%s subgraph %d is already running further up (subgraph %d "
+                         "calls it again): recursive control flow is not supported", role,
+                         (int)index, (int)parent->subgraph);
+            return NULL;
+        }
+    if (parent->depth + 1 > LT_MAX_SUBGRAPH_DEPTH) {
+        lt_ctx_error(ctx, node, "%s subgraph %d: control flow nests more than %d levels deep "
+                     "(do the subgraphs call each other in a cycle?)", role, (int)index,
+                     LT_MAX_SUBGRAPH_DEPTH);
+        return NULL;
+    }
+    lt_options opts = lt_options_default();
+    opts.num_threads = parent->ctx.num_threads;
+    opts.allocator = parent->heap;
+    opts.max_memory_bytes = parent->max_memory;
+    char err[LT_ERROR_LEN];
+    lt_interpreter *child = create_interpreter(parent->model, &opts, NULL, 0, index, parent, err,
+                                               sizeof err);
+    if (child == NULL) lt_ctx_error(ctx, node, "%s subgraph %d: %s", role, (int)index, err);
+    return child;
+}
+
 lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *options,
                                       char *err, size_t err_len) {
-    return create_interpreter(model, options, NULL, 0, err, err_len);
+    return create_interpreter(model, options, NULL, 0, 0, NULL, err, err_len);
 }
 
 lt_interpreter *lt_interpreter_create_in(const lt_model *model, const lt_options *options,
@@ -397,7 +462,7 @@ lt_interpreter *lt_interpreter_create_in(const lt_model *model, const lt_options
                          "interpreter on the heap");
         return NULL;
     }
-    return create_interpreter(model, options, memory, bytes, err, err_len);
+    return create_interpreter(model, options, memory, bytes, 0, NULL, err, err_len);
 }
 
 lt_status lt_interpreter_create_bytes(const lt_model *model, size_t *bytes, char *err,
@@ -407,14 +472,16 @@ lt_status lt_interpreter_create_bytes(const lt_model *model, size_t *bytes, char
         set_create_error(err, err_len, "%s is NULL", model == NULL ? "model" : "bytes");
         return LT_ERROR;
     }
-    return interpreter_bytes(model, bytes, err, err_len) ? LT_OK : LT_ERROR;
+    return interpreter_bytes(model, 0, bytes, err, err_len) ? LT_OK : LT_ERROR;
 }
+
+static void drop_plan(lt_interpreter *it);
 
 void lt_interpreter_free(lt_interpreter *it) {
     if (it == NULL) return;
     lt_profiler_disable(&it->prof, &it->heap);
-    lt_thread_pool_free(it->ctx.pool);
-    lt_ctx_free_plan(&it->ctx);
+    drop_plan(it); /* releases what ops hold (other subgraphs' interpreters) first */
+    if (it->owns_pool) lt_thread_pool_free(it->ctx.pool);
     /* Tables and variables live in the interpreter's own block, which holds `it` itself. */
     const lt_allocator heap = it->heap;
     lt_aligned_free(&heap, it->own_block);
@@ -458,6 +525,11 @@ const char *lt_interpreter_node_op_name(const lt_interpreter *it, int node) {
 
 /* Invalidates the plan: data pointers of arena tensors become NULL until the next allocate. */
 static void drop_plan(lt_interpreter *it) {
+    for (int32_t n = 0; n < it->n_nodes; n++) { /* before the memory their state lives in */
+        lt_node *node = &it->nodes[n];
+        if (node->release != NULL) node->release(&it->ctx, node);
+        node->release = NULL;
+    }
     lt_ctx_free_plan(&it->ctx); /* the activation arena is part of the plan's memory */
     it->arena = NULL;
     it->arena_bytes = 0;
@@ -550,6 +622,11 @@ static lt_status check_tensor_cap(lt_interpreter *it, const lt_tensor *t) {
                          t->bytes, it->max_memory, LT_CAP_HINT);
 }
 
+/* Ops that accept inputs whose shape is known only at run time (lt_tensor.is_dynamic). */
+static bool reads_dynamic_shapes(int32_t builtin_code) {
+    return builtin_code == LT_OP_CONCATENATION;
+}
+
 static lt_status prepare_nodes(lt_interpreter *it) {
     char buf[96];
     for (int32_t i = 0; i < it->n_tensors; i++) {
@@ -572,8 +649,19 @@ static lt_status prepare_nodes(lt_interpreter *it) {
                                  lt_builtin_op_name(op->builtin_code), (int)op->builtin_code,
                                  (int)it->model->opcodes[op->opcode_index].version);
         }
+        for (int32_t k = 0; k < node->n_inputs; k++) {
+            const lt_tensor *in = node->inputs[k];
+            if (in != NULL && in->is_dynamic && !reads_dynamic_shapes(node->builtin_code))
+                return lt_ctx_error(&it->ctx, node, "input %d '%s' has a shape known only at "
+                                    "run time (node %d computes it), which this op does not "
+                                    "support; only CONCATENATION reads such tensors", (int)k,
+                                    in->name, (int)it->producer[in->index]);
+        }
         /* rank -1 marks "not yet set", so an op that forgets an output is caught here. */
-        for (int32_t k = 0; k < node->n_outputs; k++) node->outputs[k]->shape.rank = -1;
+        for (int32_t k = 0; k < node->n_outputs; k++) {
+            node->outputs[k]->shape.rank = -1;
+            node->outputs[k]->is_dynamic = false;
+        }
         if (node->op->prepare(&it->ctx, node) != LT_OK) return LT_ERROR;
         for (int32_t k = 0; k < node->n_outputs; k++) {
             const lt_tensor *t = node->outputs[k];
@@ -591,6 +679,13 @@ static lt_status prepare_nodes(lt_interpreter *it) {
                                 "bytes, more than the memory cap of %zu bytes; %s",
                                 it->ctx.plan.used, it->max_memory, LT_CAP_HINT);
         if (can_fold(node) && fold_node(it, node) != LT_OK) return LT_ERROR;
+    }
+    for (int32_t i = 0; i < it->graph->n_outputs; i++) {
+        const lt_tensor *t = &it->tensors[it->graph->outputs[i]];
+        if (t->is_dynamic)
+            return lt_ctx_errorf(&it->ctx, "graph output %d (tensor %d '%s') has a shape known "
+                                 "only at run time, which is not supported", (int)i,
+                                 (int)t->index, t->name);
     }
     return LT_OK;
 }

@@ -73,6 +73,19 @@ lt_status lt_node_set_output_shape(lt_context *ctx, lt_node *node, int i, const 
     return LT_OK;
 }
 
+lt_status lt_node_set_output_dynamic(lt_context *ctx, lt_node *node, int i, const lt_shape *bound) {
+    if (lt_node_set_output_shape(ctx, node, i, bound) != LT_OK) return LT_ERROR;
+    node->outputs[i]->is_dynamic = true;
+    return LT_OK;
+}
+
+void lt_tensor_set_run_shape(lt_tensor *t, const lt_shape *shape) {
+    size_t bytes = 0;
+    (void)lt_shape_bytes(shape, t->type, &bytes); /* within the planned bound */
+    t->shape = *shape;
+    t->bytes = bytes;
+}
+
 lt_status lt_check_io_count(lt_context *ctx, const lt_node *node, int min_in, int max_in,
                             int n_out) {
     if (node->n_inputs < min_in || node->n_inputs > max_in) {

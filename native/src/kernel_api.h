@@ -39,6 +39,14 @@ struct lt_node {
     size_t scratch_bytes;   /* requested by prepare; */
     void *scratch;          /* valid during invoke: scratch_bytes of arena memory, 64-aligned */
     bool folded;            /* all inputs constant: computed once at prepare, skipped by invoke */
+    /* Set by prepare when node->state holds more than lt_ctx_alloc memory (interpreters of
+     * other subgraphs, a custom op's own allocations): called once when the plan is dropped
+     * (next allocate, resize, free), after which state is gone. */
+    void (*release)(lt_context *ctx, lt_node *node);
+    const char *custom_name;        /* custom ops: the name in the file; NULL for builtins */
+    const uint8_t *custom_options;  /* custom ops: the operator's custom_options bytes (into
+                                     * the model, unaligned), NULL when absent */
+    size_t custom_options_bytes;
 };
 
 /* Records "node N (OP): <message>" as the interpreter's error and returns LT_ERROR. */
@@ -71,8 +79,30 @@ void lt_ctx_parallel_for(lt_context *ctx, int64_t n,
  * workers and waiting for them costs microseconds. */
 enum { LT_PARALLEL_MIN_WORK = 32768 };
 
+/* ---- Other subgraphs (control flow: WHILE, IF) ------------------------------------------ */
+/* Deepest nesting of subgraphs run by control-flow ops: deeper means a cycle in the file. */
+enum { LT_MAX_SUBGRAPH_DEPTH = 16 };
+/* Number of subgraphs in the model. */
+int32_t lt_ctx_subgraph_count(const lt_context *ctx);
+/* For prepare: a new interpreter of subgraph `index` of the same model, sharing this one's
+ * threads, kernel level, allocator and memory cap. The op drives it through the public API
+ * (resize its inputs, allocate, copy tensors, invoke) and frees it with lt_interpreter_free
+ * from node->release. NULL, with an error naming the node and `role` ("body", "then", ...),
+ * when the index is out of range or 0, nesting passes LT_MAX_SUBGRAPH_DEPTH, or creation
+ * fails. */
+lt_interpreter *lt_ctx_open_subgraph(lt_context *ctx, const lt_node *node, int32_t index,
+                                     const char *role);
+
 /* Sets the shape of output i; the interpreter computes its byte size (overflow-checked). */
 lt_status lt_node_set_output_shape(lt_context *ctx, lt_node *node, int i, const lt_shape *shape);
+
+/* Output i's shape is known only at invoke: plans `bound` (the largest it can be) and marks
+ * it dynamic (lt_tensor.is_dynamic). Its consumers must accept dynamic inputs (the
+ * interpreter checks). The op sets the actual shape at invoke with lt_tensor_set_run_shape. */
+lt_status lt_node_set_output_dynamic(lt_context *ctx, lt_node *node, int i, const lt_shape *bound);
+/* For invoke: the actual shape of a dynamic tensor; the caller has checked it against the
+ * bound (same rank, each dimension at most the bound's), so its size cannot overflow. */
+void lt_tensor_set_run_shape(lt_tensor *t, const lt_shape *shape);
 
 /* ---- Checks for prepare: each records an error naming the node and returns LT_ERROR. ---- */
 lt_status lt_check_io_count(lt_context *ctx, const lt_node *node, int min_in, int max_in,

@@ -39,7 +39,8 @@ enum { INDEX_VECTOR_VALUES = 0 };
 enum { BUFFER_DATA = 0, BUFFER_OFFSET = 1, BUFFER_SIZE = 2 };
 enum { OPCODE_DEPRECATED_BUILTIN = 0, OPCODE_CUSTOM_CODE = 1, OPCODE_VERSION = 2,
        OPCODE_BUILTIN = 3 };
-enum { OP_OPCODE_INDEX = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4 };
+enum { OP_OPCODE_INDEX = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4,
+       OP_CUSTOM_OPTIONS = 5 };
 enum { SIG_INPUTS = 0, SIG_OUTPUTS = 1, SIG_KEY = 2, SIG_SUBGRAPH = 4 };
 enum { TENSORMAP_NAME = 0, TENSORMAP_INDEX = 1 };
 
@@ -578,6 +579,13 @@ static bool read_operator(loader *L, const fb_table *ot, int32_t sg, uint32_t oi
         return fail(L, "%s: builtin options table out of bounds", what);
     }
     op->options.buf = L->buf;
+    fb_vec custom;
+    if (fb_vec_field(ot, OP_CUSTOM_OPTIONS, 1, &custom, &err)) {
+        op->custom_options = L->buf->data + custom.pos;
+        op->custom_options_bytes = custom.len;
+    } else if (err) {
+        return fail(L, "%s: custom options out of bounds", what);
+    }
     return true;
 }
 

@@ -35,6 +35,8 @@ typedef struct lt_model_op {
     const int32_t *outputs;
     uint8_t options_type;
     fb_table options;
+    const uint8_t *custom_options; /* custom_options bytes (into the file); NULL if absent */
+    uint32_t custom_options_bytes;
 } lt_model_op;
 
 typedef struct lt_subgraph {

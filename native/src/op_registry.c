@@ -1,4 +1,6 @@
 /* Builtin op code -> implementation. */
+#include <string.h>
+
 #include "op_registry.h"
 
 #include "kernels/kernels.h"
@@ -57,6 +59,43 @@ const lt_op *lt_find_builtin_op(int code) {
     case LT_OP_SHAPE: return &lt_op_shape;
     case LT_OP_PACK: return &lt_op_pack;
     case LT_OP_DENSIFY: return &lt_op_densify;
+    case LT_OP_DEPTH_TO_SPACE: return &lt_op_depth_to_space;
+    case LT_OP_SPACE_TO_DEPTH: return &lt_op_space_to_depth;
+    case LT_OP_SPLIT: return &lt_op_split;
+    case LT_OP_SPLIT_V: return &lt_op_split_v;
+    case LT_OP_UNPACK: return &lt_op_unpack;
+    case LT_OP_TILE: return &lt_op_tile;
+    case LT_OP_EXPAND_DIMS: return &lt_op_expand_dims;
+    case LT_OP_FILL: return &lt_op_fill;
+    case LT_OP_CAST: return &lt_op_cast;
+    case LT_OP_SELECT: return &lt_op_select;
+    case LT_OP_SELECT_V2: return &lt_op_select_v2;
+    case LT_OP_BROADCAST_TO: return &lt_op_broadcast_to;
+    case LT_OP_WHILE: return &lt_op_while;
+    case LT_OP_IF: return &lt_op_if;
+    case LT_OP_LESS: return &lt_op_less;
+    case LT_OP_LESS_EQUAL: return &lt_op_less_equal;
+    case LT_OP_GREATER: return &lt_op_greater;
+    case LT_OP_GREATER_EQUAL: return &lt_op_greater_equal;
+    case LT_OP_EQUAL: return &lt_op_equal;
+    case LT_OP_NOT_EQUAL: return &lt_op_not_equal;
+    case LT_OP_LOGICAL_AND: return &lt_op_logical_and;
+    case LT_OP_LOGICAL_OR: return &lt_op_logical_or;
+    case LT_OP_LOGICAL_NOT: return &lt_op_logical_not;
     default: return NULL;
     }
+}
+
+const lt_op *lt_find_default_custom_op(const char *name) {
+    static const struct {
+        const char *name;
+        const lt_op *op;
+    } k_defaults[] = {
+        {"", NULL}, /* placeholder until the first default custom op lands */
+    };
+    if (name == NULL || name[0] == '\0') return NULL;
+    for (size_t i = 0; i < sizeof k_defaults / sizeof k_defaults[0]; i++)
+        if (k_defaults[i].op != NULL && strcmp(k_defaults[i].name, name) == 0)
+            return k_defaults[i].op;
+    return NULL;
 }

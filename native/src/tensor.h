@@ -74,6 +74,12 @@ typedef struct lt_tensor {
      * dense tensors. Only ops that declare support (DENSIFY, FULLY_CONNECTED weights) may
      * read such a tensor: the interpreter rejects any other use. */
     const lt_sparsity *sparsity;
+    /* Shape known only at run time (a SLICE whose size is computed by the graph, as
+     * TensorFlow's lowered tensor lists in recurrent loops): `shape` and `bytes` hold the
+     * bound planned at prepare, and the producing op writes the actual shape (same rank, no
+     * dimension above the bound) at every invoke. Only ops that declare support read one. */
+    bool is_dynamic;
+    lt_shape file_shape; /* the shape the file declares, for ops that trust it (see above) */
 } lt_tensor;
 
 /* Element size in bytes for the types the runtime stores; 0 for unsupported types. */

@@ -10,7 +10,12 @@
  * ConcatenationOptions: axis (field 0, negative counts from the end) and
  * fused_activation_function (field 1), applied to float32 outputs as the format defines.
  * Other types reject any activation but NONE, as TensorFlow Lite does. Note that TensorFlow
- * Lite's float kernel ignores a fused activation here; its converter does not emit one. */
+ * Lite's float kernel ignores a fused activation here; its converter does not emit one.
+ *
+ * Inputs whose shape is known only at run time (lt_tensor.is_dynamic: the slices of a tensor
+ * list that TensorFlow's recurrent loops put back together) are accepted when the file
+ * declares a fully static output shape that the inputs' bounds can reach: the output takes
+ * that shape, and invoke checks that the actual inputs add up to it. */
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
@@ -18,6 +23,8 @@
 #include "kernels.h"
 
 typedef struct concat_state {
+    bool run_shapes;      /* some input is dynamic: chunk sizes are computed at invoke */
+    int axis;
     int64_t outer;        /* product of the output dimensions before the axis */
     size_t *chunk_bytes;  /* per input: bytes of its dimensions from the axis on */
     int activation;       /* float32 only; LT_ACT_NONE otherwise */
@@ -34,6 +41,20 @@ static bool same_quant(const lt_quant *a, const lt_quant *b) {
 
 static bool is_quantizable_type(lt_type t) {
     return t == LT_INT8 || t == LT_UINT8 || t == LT_INT16;
+}
+
+/* The file's output shape can be trusted for dynamic inputs when it is static (no -1 in its
+ * signature), of the inputs' rank, and within the bound computed from them. */
+static bool declared_shape_fits(const lt_tensor *out, const lt_shape *bound, int axis) {
+    const lt_shape *f = &out->file_shape;
+    if (f->rank != bound->rank) return false;
+    for (int d = 0; d < f->rank; d++) {
+        if (out->has_signature && out->signature.rank == f->rank && out->signature.dims[d] < 0)
+            return false;
+        if (f->dims[d] < 0 || f->dims[d] > bound->dims[d]) return false;
+        if (d != axis && f->dims[d] != bound->dims[d]) return false;
+    }
+    return true;
 }
 
 static lt_status concat_prepare(lt_context *ctx, lt_node *node) {
@@ -103,6 +124,15 @@ static lt_status concat_prepare(lt_context *ctx, lt_node *node) {
                                 i);
     }
     out_shape.dims[axis] = (int32_t)axis_total;
+    bool run_shapes = false;
+    for (int i = 0; i < n_in; i++) run_shapes = run_shapes || node->inputs[i]->is_dynamic;
+    if (run_shapes && !declared_shape_fits(out, &out_shape, axis))
+        return lt_ctx_error(ctx, node, "some inputs have shapes known only at run time and the "
+                            "output '%s' declares shape %s, which is not a static shape they "
+                            "can fill (at most %s); such outputs are not supported", out->name,
+                            lt_shape_str(&out->file_shape, s0, sizeof s0),
+                            lt_shape_str(&out_shape, si, sizeof si));
+    if (run_shapes) out_shape = out->file_shape;
     if (lt_node_set_output_shape(ctx, node, 0, &out_shape) != LT_OK) return LT_ERROR;
 
     if ((size_t)n_in > SIZE_MAX / sizeof(size_t))
@@ -122,13 +152,41 @@ static lt_status concat_prepare(lt_context *ctx, lt_node *node) {
                                 "overflows", i, axis);
     }
     st->activation = type == LT_FLOAT32 ? act : LT_ACT_NONE;
+    st->run_shapes = run_shapes;
+    st->axis = axis;
     node->state = st;
     return LT_OK;
 }
 
+/* For dynamic inputs: checks the actual shapes fill the output exactly and computes each
+ * input's chunk bytes (into the state's array, which only this node's invoke uses). */
+static lt_status run_chunks(lt_context *ctx, lt_node *node, concat_state *st) {
+    const lt_tensor *out = node->outputs[0];
+    const int axis = st->axis, rank = out->shape.rank;
+    int64_t axis_total = 0;
+    for (int i = 0; i < node->n_inputs; i++) {
+        const lt_tensor *t = node->inputs[i];
+        size_t chunk = lt_type_size(t->type);
+        for (int d = 0; d < rank; d++) {
+            if (d != axis && t->shape.dims[d] != out->shape.dims[d])
+                return lt_ctx_error(ctx, node, "input %d has extent %d in dimension %d at run "
+                                    "time; the output has %d", i, (int)t->shape.dims[d], d,
+                                    (int)out->shape.dims[d]);
+            if (d >= axis) chunk *= (size_t)t->shape.dims[d]; /* within the input's bytes */
+        }
+        axis_total += t->shape.dims[axis];
+        st->chunk_bytes[i] = chunk;
+    }
+    if (axis_total != out->shape.dims[axis])
+        return lt_ctx_error(ctx, node, "inputs add up to %lld along axis %d at run time; the "
+                            "output declares %d", (long long)axis_total, axis,
+                            (int)out->shape.dims[axis]);
+    return LT_OK;
+}
+
 static lt_status concat_invoke(lt_context *ctx, lt_node *node) {
-    (void)ctx;
-    const concat_state *st = node->state;
+    concat_state *st = node->state;
+    if (st->run_shapes && run_chunks(ctx, node, st) != LT_OK) return LT_ERROR;
     lt_tensor *out = node->outputs[0];
     const int64_t out_elements = lt_tensor_elements(out);
     if (out_elements == 0) return LT_OK;

@@ -57,5 +57,28 @@ extern const lt_op lt_op_quantize;           /* quantize.c */
 extern const lt_op lt_op_shape;              /* shape.c */
 extern const lt_op lt_op_pack;               /* pack.c */
 extern const lt_op lt_op_densify;            /* densify.c */
+extern const lt_op lt_op_depth_to_space;     /* depth_space.c */
+extern const lt_op lt_op_space_to_depth;     /* depth_space.c */
+extern const lt_op lt_op_split;              /* split.c */
+extern const lt_op lt_op_split_v;            /* split.c */
+extern const lt_op lt_op_unpack;             /* unpack.c */
+extern const lt_op lt_op_tile;               /* tile.c */
+extern const lt_op lt_op_expand_dims;        /* expand_dims.c */
+extern const lt_op lt_op_fill;               /* fill.c */
+extern const lt_op lt_op_cast;               /* cast.c */
+extern const lt_op lt_op_select;             /* select.c */
+extern const lt_op lt_op_select_v2;          /* select.c */
+extern const lt_op lt_op_broadcast_to;       /* broadcast_to.c */
+extern const lt_op lt_op_while;              /* control_flow.c */
+extern const lt_op lt_op_if;                 /* control_flow.c */
+extern const lt_op lt_op_less;               /* compare.c */
+extern const lt_op lt_op_less_equal;         /* compare.c */
+extern const lt_op lt_op_greater;            /* compare.c */
+extern const lt_op lt_op_greater_equal;      /* compare.c */
+extern const lt_op lt_op_equal;              /* compare.c */
+extern const lt_op lt_op_not_equal;          /* compare.c */
+extern const lt_op lt_op_logical_and;        /* logical.c */
+extern const lt_op lt_op_logical_or;         /* logical.c */
+extern const lt_op lt_op_logical_not;        /* logical.c */
 
 #endif

@@ -1,0 +1,186 @@
+/* LESS, LESS_EQUAL, GREATER, GREATER_EQUAL, EQUAL, NOT_EQUAL: element-wise comparisons with
+ * NumPy broadcasting and a BOOL output. They feed WHILE conditions, SELECT masks and masking
+ * arithmetic in converted models.
+ *
+ * Types: FLOAT32, INT32, INT64, INT8 and UINT8 for all six; BOOL for EQUAL / NOT_EQUAL. Both
+ * inputs share one type. float comparisons follow IEEE (NaN compares unequal to everything).
+ *
+ * Quantized inputs may have different scales and zero points: as TensorFlow Lite's reference
+ * kernel, each value is moved to a common fixed-point scale before comparing,
+ *   v = MultiplyByQuantizedMultiplierSmallerThanOne((q - zero_point) << 8, M(scale)),
+ * with M(scale) the quantized multiplier of the tensor's own scale, which must be below 1
+ * (TensorFlow Lite's assumption too; larger scales are rejected at prepare). */
+#include "elementwise_broadcast.h"
+#include "kernels.h"
+#include "quant_math.h"
+
+typedef enum cmp_kind { CMP_LESS, CMP_LESS_EQUAL, CMP_GREATER, CMP_GREATER_EQUAL, CMP_EQUAL,
+                        CMP_NOT_EQUAL, CMP_KINDS } cmp_kind;
+
+/* Per-input rescaling of quantized values (unused for the other types). */
+typedef struct cmp_params {
+    int32_t offset[2]; /* -zero_point */
+    lt_qmul mul[2];
+} cmp_params;
+
+enum { CMP_LEFT_SHIFT = 8 };
+
+static inline int32_t rescale(const cmp_params *p, int which, int32_t q) {
+    const int32_t shifted = lt_shift_left_wrapping(q + p->offset[which], CMP_LEFT_SHIFT);
+    return lt_multiply_by_quantized_multiplier_smaller_than_one(
+        shifted, p->mul[which].multiplier, p->mul[which].shift);
+}
+
+#define LOAD_PLAIN(p, which, x) (x)
+#define LOAD_QUANT(p, which, x) rescale((p), (which), (int32_t)(x))
+/* BOOL as bytes, any nonzero byte true (a C bool holding another byte is undefined). */
+#define LOAD_BOOL(p, which, x) ((x) != 0)
+
+/* The three row shapes of the broadcast walker for `a OP b` on element type T. */
+#define DEFINE_CMP_ROWS(NAME, T, LOAD, OP)                                                    \
+    static void NAME##_vv(const void *a_, const void *b_, void *out_, int64_t n,              \
+                          const void *params) {                                               \
+        const cmp_params *p = params;                                                         \
+        (void)p;                                                                              \
+        const T *a = a_, *b = b_;                                                             \
+        uint8_t *out = out_;                                                                     \
+        for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)(LOAD(p, 0, a[i]) OP LOAD(p, 1, b[i]));       \
+    }                                                                                         \
+    static void NAME##_sv(const void *a_, const void *b_, void *out_, int64_t n,              \
+                          const void *params) {                                               \
+        const cmp_params *p = params;                                                         \
+        (void)p;                                                                              \
+        const T *b = b_;                                                                      \
+        const T a0 = *(const T *)a_;                                                          \
+        uint8_t *out = out_;                                                                     \
+        for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)(LOAD(p, 0, a0) OP LOAD(p, 1, b[i]));         \
+    }                                                                                         \
+    static void NAME##_vs(const void *a_, const void *b_, void *out_, int64_t n,              \
+                          const void *params) {                                               \
+        const cmp_params *p = params;                                                         \
+        (void)p;                                                                              \
+        const T *a = a_;                                                                      \
+        const T b0 = *(const T *)b_;                                                          \
+        uint8_t *out = out_;                                                                     \
+        for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)(LOAD(p, 0, a[i]) OP LOAD(p, 1, b0));         \
+    }                                                                                         \
+    static const lt_bcast_rows NAME##_rows = {NAME##_vv, NAME##_sv, NAME##_vs};
+
+/* All six comparisons for one type, and the table of them in cmp_kind order. */
+#define DEFINE_CMP_TYPE(TAG, T, LOAD)                                                         \
+    DEFINE_CMP_ROWS(lt_##TAG, T, LOAD, <)                                                     \
+    DEFINE_CMP_ROWS(le_##TAG, T, LOAD, <=)                                                    \
+    DEFINE_CMP_ROWS(gt_##TAG, T, LOAD, >)                                                     \
+    DEFINE_CMP_ROWS(ge_##TAG, T, LOAD, >=)                                                    \
+    DEFINE_CMP_ROWS(eq_##TAG, T, LOAD, ==)                                                    \
+    DEFINE_CMP_ROWS(ne_##TAG, T, LOAD, !=)                                                    \
+    static const lt_bcast_rows *const TAG##_table[CMP_KINDS] = {                              \
+        &lt_##TAG##_rows, &le_##TAG##_rows, &gt_##TAG##_rows,                                 \
+        &ge_##TAG##_rows, &eq_##TAG##_rows, &ne_##TAG##_rows};
+
+DEFINE_CMP_TYPE(f32, float, LOAD_PLAIN)
+DEFINE_CMP_TYPE(i32, int32_t, LOAD_PLAIN)
+DEFINE_CMP_TYPE(i64, int64_t, LOAD_PLAIN)
+DEFINE_CMP_TYPE(q8, int8_t, LOAD_QUANT)
+DEFINE_CMP_TYPE(qu8, uint8_t, LOAD_QUANT)
+DEFINE_CMP_ROWS(eq_b, uint8_t, LOAD_BOOL, ==)
+DEFINE_CMP_ROWS(ne_b, uint8_t, LOAD_BOOL, !=)
+
+static const lt_bcast_rows *rows_for(cmp_kind kind, lt_type type) {
+    switch (type) {
+    case LT_FLOAT32: return f32_table[kind];
+    case LT_INT32: return i32_table[kind];
+    case LT_INT64: return i64_table[kind];
+    case LT_INT8: return q8_table[kind];
+    case LT_UINT8: return qu8_table[kind];
+    case LT_BOOL:
+        return kind == CMP_EQUAL ? &eq_b_rows : kind == CMP_NOT_EQUAL ? &ne_b_rows : NULL;
+    default: return NULL;
+    }
+}
+
+typedef struct cmp_state {
+    lt_bcast_plan plan;
+    const lt_bcast_rows *rows;
+    size_t elem_size;
+    cmp_params params;
+} cmp_state;
+
+static lt_status quant_params(lt_context *ctx, const lt_node *node, const lt_tensor *t,
+                              int which, cmp_params *p) {
+    int32_t q_min, q_max, zero;
+    float scale;
+    lt_quant_type_range(t->type, &q_min, &q_max);
+    const char *role = which == 0 ? "input 0" : "input 1";
+    if (lt_quant_per_tensor(ctx, node, t, role, q_min, q_max, &scale, &zero) != LT_OK)
+        return LT_ERROR;
+    if (!(scale < 1.0f) || !lt_quantize_multiplier(scale, &p->mul[which]) ||
+        p->mul[which].shift > 0)
+        return lt_ctx_error(ctx, node, "%s '%s' has scale %g; quantized comparisons need a "
+                            "scale below 1", role, t->name, (double)scale);
+    p->offset[which] = -zero;
+    return LT_OK;
+}
+
+static lt_status cmp_prepare(lt_context *ctx, lt_node *node, cmp_kind kind) {
+    if (lt_check_io_count(ctx, node, 2, 2, 1) != LT_OK) return LT_ERROR;
+    const lt_tensor *a = node->inputs[0], *b = node->inputs[1];
+    const lt_tensor *out = node->outputs[0];
+    if (a == NULL || b == NULL) return lt_ctx_error(ctx, node, "both inputs are required");
+    const lt_bcast_rows *rows = rows_for(kind, a->type);
+    if (rows == NULL)
+        return lt_ctx_error(ctx, node, "input 0 '%s' has type %s; expected FLOAT32, INT32, "
+                            "INT64, INT8 or UINT8%s", a->name, lt_type_name(a->type),
+                            kind == CMP_EQUAL || kind == CMP_NOT_EQUAL ? " or BOOL" : "");
+    if (b->type != a->type)
+        return lt_ctx_error(ctx, node, "input 1 '%s' has type %s; expected %s like input 0",
+                            b->name, lt_type_name(b->type), lt_type_name(a->type));
+    if (out->type != LT_BOOL)
+        return lt_ctx_error(ctx, node, "output '%s' has type %s; expected BOOL", out->name,
+                            lt_type_name(out->type));
+    cmp_state *st = lt_ctx_alloc(ctx, node, sizeof *st);
+    if (st == NULL) return LT_ERROR;
+    if ((a->type == LT_INT8 || a->type == LT_UINT8) &&
+        (quant_params(ctx, node, a, 0, &st->params) != LT_OK ||
+         quant_params(ctx, node, b, 1, &st->params) != LT_OK))
+        return LT_ERROR;
+    lt_shape out_shape;
+    char a_str[96], b_str[96];
+    if (!lt_broadcast_shape(&a->shape, &b->shape, &out_shape) ||
+        !lt_bcast_plan_init(&st->plan, &a->shape, &b->shape, &out_shape))
+        return lt_ctx_error(ctx, node, "input shapes %s and %s do not broadcast",
+                            lt_shape_str(&a->shape, a_str, sizeof a_str),
+                            lt_shape_str(&b->shape, b_str, sizeof b_str));
+    if (lt_node_set_output_shape(ctx, node, 0, &out_shape) != LT_OK) return LT_ERROR;
+    st->rows = rows;
+    st->elem_size = lt_type_size(a->type);
+    node->state = st;
+    return LT_OK;
+}
+
+static lt_status cmp_invoke(lt_context *ctx, lt_node *node) {
+    (void)ctx;
+    const cmp_state *st = node->state;
+    lt_bcast_run(&st->plan, st->rows, &st->params, node->inputs[0]->data, st->elem_size,
+                 node->inputs[1]->data, st->elem_size, node->outputs[0]->data, 1);
+    return LT_OK;
+}
+
+#define DEFINE_CMP_OP(lower, KIND)                                                            \
+    static lt_status lower##_prepare(lt_context *ctx, lt_node *node) {                        \
+        return cmp_prepare(ctx, node, KIND);                                                  \
+    }
+
+DEFINE_CMP_OP(less, CMP_LESS)
+DEFINE_CMP_OP(less_equal, CMP_LESS_EQUAL)
+DEFINE_CMP_OP(greater, CMP_GREATER)
+DEFINE_CMP_OP(greater_equal, CMP_GREATER_EQUAL)
+DEFINE_CMP_OP(equal, CMP_EQUAL)
+DEFINE_CMP_OP(not_equal, CMP_NOT_EQUAL)
+
+const lt_op lt_op_less = {"LESS", less_prepare, cmp_invoke};
+const lt_op lt_op_less_equal = {"LESS_EQUAL", less_equal_prepare, cmp_invoke};
+const lt_op lt_op_greater = {"GREATER", greater_prepare, cmp_invoke};
+const lt_op lt_op_greater_equal = {"GREATER_EQUAL", greater_equal_prepare, cmp_invoke};
+const lt_op lt_op_equal = {"EQUAL", equal_prepare, cmp_invoke};
+const lt_op lt_op_not_equal = {"NOT_EQUAL", not_equal_prepare, cmp_invoke};
