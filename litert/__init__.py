@@ -9,6 +9,7 @@
 
 import os as _os
 
+from .custom_ops import CustomNode, CustomOp, TensorSpec
 from .interpreter import Interpreter, SignatureRunner, isa_levels
 
 # The converter's sources live in the repository's top-level converter/ directory, and the
@@ -24,4 +25,5 @@ if (not _os.path.isdir(_os.path.join(_here, "converter"))
 # checks the latter).
 __version__ = "0.1.0"
 
-__all__ = ["Interpreter", "SignatureRunner", "isa_levels", "__version__"]
+__all__ = ["CustomNode", "CustomOp", "Interpreter", "SignatureRunner", "TensorSpec",
+           "isa_levels", "__version__"]

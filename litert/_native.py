@@ -120,6 +120,28 @@ typedef struct lt_profile_entry {
 int lt_interpreter_profile_count(const lt_interpreter *interp);
 lt_status lt_interpreter_profile_entry(const lt_interpreter *interp, int i,
                                        lt_profile_entry *entry);
+
+typedef struct lt_custom_node lt_custom_node;
+typedef struct lt_custom_op {
+    lt_status (*prepare)(lt_custom_node *node);
+    lt_status (*invoke)(lt_custom_node *node);
+    void (*release)(lt_custom_node *node);
+    void *user_data;
+} lt_custom_op;
+lt_status lt_interpreter_add_custom_op(lt_interpreter *interp, const char *name,
+                                       const lt_custom_op *op);
+const char *lt_custom_node_name(const lt_custom_node *node);
+int lt_custom_node_index(const lt_custom_node *node);
+const uint8_t *lt_custom_node_options(const lt_custom_node *node, size_t *bytes);
+int lt_custom_node_input_count(const lt_custom_node *node);
+int lt_custom_node_output_count(const lt_custom_node *node);
+lt_status lt_custom_node_input(const lt_custom_node *node, int i, lt_tensor_info *info,
+                               const void **data);
+lt_status lt_custom_node_output(lt_custom_node *node, int i, lt_tensor_info *info,
+                                void **data);
+lt_status lt_custom_node_set_output_shape(lt_custom_node *node, int i, const int32_t *dims,
+                                          int rank);
+lt_status lt_custom_node_error(lt_custom_node *node, const char *fmt, ...);
 """
 
 # Room for the messages of the calls that report errors into a caller's buffer.

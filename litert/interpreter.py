@@ -16,6 +16,7 @@ import weakref
 
 import numpy as np
 
+from . import custom_ops as custom_ops_module
 from ._native import ERROR_BUFFER_BYTES, ffi, lib, string
 
 # lt_type (TensorFlow Lite's TensorType values) <-> NumPy scalar type. Types NumPy cannot hold
@@ -147,6 +148,8 @@ class Interpreter:
       max_memory_bytes: cap on the memory allocate_tensors() may plan (activations,
         scratch, op state, packed weights); None means 1 GiB. A model needing more fails at
         allocate_tensors() with a RuntimeError naming the tensor, instead of allocating it.
+      custom_ops: {name: litert.CustomOp} implementing the model's custom ops in Python
+        (see litert.custom_ops); they take precedence over the runtime's own custom ops.
 
     Raises:
       ValueError: if the model cannot be loaded or an argument is invalid.
@@ -162,6 +165,7 @@ class Interpreter:
         experimental_preserve_all_tensors=False,
         isa=None,
         max_memory_bytes=None,
+        custom_ops=None,
     ):
         self._native = None
         if experimental_delegates:
@@ -222,6 +226,8 @@ class Interpreter:
             raise ValueError(f"Could not create an interpreter for {what}: {string(err)}")
 
         self._native = _NativeInterpreter(model, interp, model_bytes, model_buffer)
+        # The callbacks must live as long as the native interpreter that calls them.
+        self._native.custom_ops = custom_ops_module.register(interp, custom_ops)
         self._allocated = False
         self._signature_defs = _read_signature_defs(model)
 

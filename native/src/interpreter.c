@@ -12,6 +12,7 @@
 #include "arena_planner.h"
 #include "cpu_isa.h"
 #include "context.h"
+#include "custom_ops.h"
 #include "kernel_api.h"
 #include "model.h"
 #include "op_registry.h"
@@ -47,9 +48,12 @@ struct lt_interpreter {
     int32_t depth;            /* 0 for the main subgraph; parent's depth + 1 for a child */
     int32_t subgraph;         /* index of the subgraph this interpreter runs */
     const lt_interpreter *parent; /* the interpreter whose control-flow op runs this one */
+    lt_custom_registry customs;   /* lt_interpreter_add_custom_op (children ask the parent) */
     bool owns_pool;           /* false in a child: the pool is the parent's */
     void *plan_scratch;       /* the arena planner's working memory, reserved at create */
 };
+
+static void drop_plan(lt_interpreter *it);
 
 /* Data pointer of constants with no elements: never read, but kernels may expect non-NULL. */
 static const uint64_t k_empty_constant = 0;
@@ -408,6 +412,30 @@ static lt_interpreter *create_interpreter(const lt_model *model, const lt_option
     return it;
 }
 
+const lt_custom_op *lt_ctx_find_custom_op(const lt_context *ctx, const char *name) {
+    if (name == NULL) return NULL;
+    for (const lt_interpreter *it = ctx->owner; it != NULL; it = it->parent) {
+        const lt_custom_op *op = lt_custom_registry_find(&it->customs, name);
+        if (op != NULL) return op;
+    }
+    return NULL;
+}
+
+lt_status lt_interpreter_add_custom_op(lt_interpreter *it, const char *name,
+                                       const lt_custom_op *op) {
+    if (it == NULL) return LT_ERROR;
+    if (name == NULL || name[0] == '\0' || op == NULL)
+        return lt_ctx_errorf(&it->ctx, "add_custom_op: %s", op == NULL ? "op is NULL"
+                                                                        : "name is NULL or empty");
+    if (op->prepare == NULL || op->invoke == NULL)
+        return lt_ctx_errorf(&it->ctx, "add_custom_op '%s': prepare and invoke are required",
+                             name);
+    drop_plan(it); /* nodes of that name resolve anew at the next allocate */
+    if (!lt_custom_registry_add(&it->customs, &it->heap, name, op))
+        return lt_ctx_errorf(&it->ctx, "add_custom_op '%s': out of memory", name);
+    return LT_OK;
+}
+
 int32_t lt_ctx_subgraph_count(const lt_context *ctx) {
     return ctx->owner != NULL ? ctx->owner->model->n_subgraphs : 0;
 }
@@ -475,12 +503,11 @@ lt_status lt_interpreter_create_bytes(const lt_model *model, size_t *bytes, char
     return interpreter_bytes(model, 0, bytes, err, err_len) ? LT_OK : LT_ERROR;
 }
 
-static void drop_plan(lt_interpreter *it);
-
 void lt_interpreter_free(lt_interpreter *it) {
     if (it == NULL) return;
     lt_profiler_disable(&it->prof, &it->heap);
     drop_plan(it); /* releases what ops hold (other subgraphs' interpreters) first */
+    lt_custom_registry_free(&it->customs, &it->heap);
     if (it->owns_pool) lt_thread_pool_free(it->ctx.pool);
     /* Tables and variables live in the interpreter's own block, which holds `it` itself. */
     const lt_allocator heap = it->heap;
@@ -640,6 +667,10 @@ static lt_status prepare_nodes(lt_interpreter *it) {
     for (int32_t n = 0; n < it->n_nodes; n++) {
         lt_node *node = &it->nodes[n];
         const lt_model_op *op = &it->graph->ops[n];
+        if (op->custom_code != NULL) /* registered implementations first, then our own */
+            node->op = lt_ctx_find_custom_op(&it->ctx, op->custom_code) != NULL
+                           ? &lt_op_registered_custom
+                           : lt_find_default_custom_op(op->custom_code);
         if (node->op == NULL) {
             if (op->custom_code != NULL)
                 return lt_ctx_errorf(&it->ctx, "node %d: custom op '%s' is not supported by this "
@@ -888,19 +919,7 @@ lt_status lt_interpreter_tensor_info(const lt_interpreter *it, int tensor, lt_te
     if (it == NULL || info == NULL) return LT_ERROR;
     const lt_tensor *t = tensor_at(it, tensor);
     if (t == NULL) return LT_ERROR;
-    memset(info, 0, sizeof *info);
-    info->name = t->name;
-    info->type = t->type;
-    info->rank = t->shape.rank;
-    info->dims = t->shape.dims;
-    info->signature_rank = t->has_signature ? t->signature.rank : 0;
-    info->dims_signature = t->signature.dims;
-    info->bytes = t->bytes;
-    info->is_constant = t->is_constant;
-    info->quant_count = t->quant.count;
-    info->quant_dimension = t->quant.dimension;
-    info->quant_scales = t->quant.scale;
-    info->quant_zero_points = t->quant.zero_point;
+    lt_tensor_fill_info(t, info);
     return LT_OK;
 }
 

@@ -13,7 +13,9 @@ static void vformat_error(lt_context *ctx, const lt_node *node, const char *fmt,
     size_t used = 0;
     if (node != NULL) {
         int w = snprintf(ctx->error, sizeof ctx->error, "node %d (%s): ", (int)node->index,
-                         node->op ? node->op->name : lt_builtin_op_name(node->builtin_code));
+                         node->custom_name != NULL ? node->custom_name
+                         : node->op != NULL       ? node->op->name
+                                                  : lt_builtin_op_name(node->builtin_code));
         if (w > 0) used = (size_t)w < sizeof ctx->error ? (size_t)w : sizeof ctx->error - 1;
     }
     vsnprintf(ctx->error + used, sizeof ctx->error - used, fmt, ap);

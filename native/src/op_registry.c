@@ -59,6 +59,10 @@ const lt_op *lt_find_builtin_op(int code) {
     case LT_OP_SHAPE: return &lt_op_shape;
     case LT_OP_PACK: return &lt_op_pack;
     case LT_OP_DENSIFY: return &lt_op_densify;
+    case LT_OP_ARG_MAX: return &lt_op_arg_max;
+    case LT_OP_ARG_MIN: return &lt_op_arg_min;
+    case LT_OP_POW: return &lt_op_pow;
+    case LT_OP_L2_NORMALIZATION: return &lt_op_l2_normalization;
     case LT_OP_DEPTH_TO_SPACE: return &lt_op_depth_to_space;
     case LT_OP_SPACE_TO_DEPTH: return &lt_op_space_to_depth;
     case LT_OP_SPLIT: return &lt_op_split;

@@ -1,5 +1,7 @@
 #include "tensor.h"
 
+#include <string.h>
+
 #include <stdio.h>
 
 #include "alloc.h"
@@ -80,3 +82,19 @@ const char *lt_shape_str(const lt_shape *s, char *buf, size_t buf_len) {
 }
 
 const char *lt_type_name_of(lt_type type) { return lt_type_name(type); }
+
+void lt_tensor_fill_info(const lt_tensor *t, lt_tensor_info *info) {
+    memset(info, 0, sizeof *info);
+    info->name = t->name;
+    info->type = t->type;
+    info->rank = t->shape.rank;
+    info->dims = t->shape.dims;
+    info->signature_rank = t->has_signature ? t->signature.rank : 0;
+    info->dims_signature = t->signature.dims;
+    info->bytes = t->bytes;
+    info->is_constant = t->is_constant;
+    info->quant_count = t->quant.count;
+    info->quant_dimension = t->quant.dimension;
+    info->quant_scales = t->quant.scale;
+    info->quant_zero_points = t->quant.zero_point;
+}

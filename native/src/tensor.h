@@ -94,6 +94,9 @@ bool lt_shape_equal(const lt_shape *a, const lt_shape *b);
 /* Formats "[1, 224, 224, 3]" into buf (for error messages). Returns buf. */
 const char *lt_shape_str(const lt_shape *s, char *buf, size_t buf_len);
 
+/* The public description of a tensor (lt_interpreter_tensor_info, custom ops). */
+void lt_tensor_fill_info(const lt_tensor *t, lt_tensor_info *info);
+
 /* Convenience for kernels. */
 static inline int64_t lt_tensor_elements(const lt_tensor *t) { return lt_shape_elements(&t->shape); }
 static inline float *lt_f32(const lt_tensor *t) { return (float *)t->data; }

@@ -198,6 +198,76 @@ LT_API const char *lt_interpreter_node_op_name(const lt_interpreter *interp, int
 LT_API const char *lt_type_name_of(lt_type type);
 LT_API const char *lt_version(void);
 
+/* ---- Custom ops ------------------------------------------------------------------------ *
+ *
+ * A model may contain ops that are not TensorFlow Lite builtins ("custom" ops, named by a
+ * string in the file). Register an implementation by name on an interpreter before allocate:
+ *
+ *     static lt_status my_prepare(lt_custom_node *node) {
+ *         lt_tensor_info in;
+ *         lt_custom_node_input(node, 0, &in, NULL);
+ *         return lt_custom_node_set_output_shape(node, 0, in.dims, in.rank);
+ *     }
+ *     static lt_status my_invoke(lt_custom_node *node) {
+ *         lt_tensor_info in, out;
+ *         const void *x; void *y;
+ *         lt_custom_node_input(node, 0, &in, &x);
+ *         lt_custom_node_output(node, 0, &out, &y);
+ *         ...compute y from x...
+ *         return LT_OK;
+ *     }
+ *     lt_custom_op op = {my_prepare, my_invoke, NULL, NULL};
+ *     lt_interpreter_add_custom_op(interp, "MyOp", &op);
+ *
+ * prepare runs at every allocate: it checks the inputs and sets every output's shape (output
+ * types come from the file). invoke computes. release, if set, runs when the plan is dropped
+ * (next allocate, resize, free), to free what prepare kept in *lt_custom_node_state(). Errors
+ * set with lt_custom_node_error reach lt_interpreter_error() as "node N (MyOp): ...".
+ * Registered ops take precedence over the runtime's own custom ops (Convolution2DTransposeBias)
+ * and serve the model's other subgraphs too (WHILE/IF bodies). The callbacks run on the
+ * thread that calls allocate / invoke. */
+typedef struct lt_custom_node lt_custom_node;
+
+typedef struct lt_custom_op {
+    lt_status (*prepare)(lt_custom_node *node); /* required */
+    lt_status (*invoke)(lt_custom_node *node);  /* required */
+    void (*release)(lt_custom_node *node);      /* optional (NULL) */
+    void *user_data;                            /* lt_custom_node_user_data() */
+} lt_custom_op;
+
+/* Registers (or replaces) the implementation of custom op `name` (copied); drops the plan,
+ * so allocate must follow. */
+LT_API lt_status lt_interpreter_add_custom_op(lt_interpreter *interp, const char *name,
+                                              const lt_custom_op *op);
+
+/* What the callbacks may ask of their node. */
+LT_API const char *lt_custom_node_name(const lt_custom_node *node);
+LT_API int lt_custom_node_index(const lt_custom_node *node);
+LT_API void *lt_custom_node_user_data(const lt_custom_node *node);
+/* A slot for the op's own per-node state (NULL at first; freed by the op in release). */
+LT_API void **lt_custom_node_state(lt_custom_node *node);
+/* The operator's custom_options bytes from the file (often a FlexBuffer or a raw struct;
+ * unaligned), NULL and *bytes = 0 when absent. */
+LT_API const uint8_t *lt_custom_node_options(const lt_custom_node *node, size_t *bytes);
+LT_API int lt_custom_node_input_count(const lt_custom_node *node);
+LT_API int lt_custom_node_output_count(const lt_custom_node *node);
+/* Fills *info for input i (error if out of range or omitted) and, when data is not NULL, its
+ * data: at prepare only constants have data (others give NULL); at invoke every input. */
+LT_API lt_status lt_custom_node_input(const lt_custom_node *node, int i, lt_tensor_info *info,
+                                      const void **data);
+/* The same for output i; its data is NULL at prepare and writable at invoke. */
+LT_API lt_status lt_custom_node_output(lt_custom_node *node, int i, lt_tensor_info *info,
+                                       void **data);
+/* For prepare: the shape of output i (dims are copied). */
+LT_API lt_status lt_custom_node_set_output_shape(lt_custom_node *node, int i,
+                                                 const int32_t *dims, int rank);
+/* Records an error for the node (printf format) and returns LT_ERROR. */
+LT_API lt_status lt_custom_node_error(lt_custom_node *node, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 /* ---- Profiling ------------------------------------------------------------------------ */
 
 /* Per-node timing of lt_interpreter_invoke, off by default. enabled != 0 turns it on,

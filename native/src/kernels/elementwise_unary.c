@@ -4,7 +4,8 @@
  * Types: float32 for all; ABS and NEG also int32, NEG also int64 (TensorFlow Lite accepts
  * those too). Integer ABS / NEG of the most negative value wrap around to itself, which is
  * what TensorFlow Lite's kernels produce in practice (in C that would be overflow; here it
- * is computed without undefined behaviour).
+ * is computed without undefined behaviour). int8 (per-tensor quantized) for ABS, SQRT,
+ * RSQRT, EXP and LOG, the ones TensorFlow Lite quantizes: elementwise_unary_int8.h.
  *
  * float32 semantics are those of the C library functions TensorFlow Lite calls: sqrt, exp,
  * log (log(0) = -inf, negative inputs give NaN), fabs (clears the sign of -0 and of NaN),
@@ -17,6 +18,7 @@
 #include <math.h>
 
 #include "act_simd.h"
+#include "elementwise_unary_int8.h"
 #include "kernels.h"
 
 typedef void (*unary_math_fn)(const void *in, void *out, int64_t n);
@@ -46,8 +48,9 @@ DEFINE_UNARY(neg_i32, int32_t, (int32_t)(0u - (uint32_t)x))
 DEFINE_UNARY(neg_i64, int64_t, (int64_t)(UINT64_C(0) - (uint64_t)x))
 
 typedef struct unary_math_state {
-    unary_math_fn fn;   /* portable kernel */
+    unary_math_fn fn;   /* portable kernel; NULL for int8 */
     lt_act_f32_fn simd; /* float32 SIMD kernel replacing fn (act_simd.h), or NULL */
+    lt_unary_i8 i8;     /* int8: the table (when fn is NULL) */
 } unary_math_state;
 
 typedef enum unary_math_kind {
@@ -64,17 +67,22 @@ typedef enum unary_math_kind {
 typedef struct unary_math_info {
     uint8_t options_type;      /* the op's (empty) options table, or LT_OPTS_NONE */
     unary_math_fn f32, i32, i64;
+    int i8;                    /* lt_unary_i8_kind of the int8 form, or -1: none */
     const char *types;         /* for messages */
 } unary_math_info;
 
 static const unary_math_info infos[UM_COUNT] = {
-    [UM_SQRT] = {LT_OPTS_NONE, sqrt_f32, NULL, NULL, "FLOAT32"},
-    [UM_RSQRT] = {LT_OPTS_NONE, rsqrt_f32, NULL, NULL, "FLOAT32"},
-    [UM_EXP] = {LT_OPTS_ExpOptions, exp_f32, NULL, NULL, "FLOAT32"},
-    [UM_LOG] = {LT_OPTS_NONE, log_f32, NULL, NULL, "FLOAT32"},
-    [UM_ABS] = {LT_OPTS_AbsOptions, abs_f32, abs_i32, NULL, "FLOAT32 or INT32"},
-    [UM_NEG] = {LT_OPTS_NegOptions, neg_f32, neg_i32, neg_i64, "FLOAT32, INT32 or INT64"},
-    [UM_SQUARE] = {LT_OPTS_SquareOptions, square_f32, NULL, NULL, "FLOAT32"},
+    [UM_SQRT] = {LT_OPTS_NONE, sqrt_f32, NULL, NULL, LT_UNARY_I8_SQRT,
+                 "FLOAT32 or quantized INT8"},
+    [UM_RSQRT] = {LT_OPTS_NONE, rsqrt_f32, NULL, NULL, LT_UNARY_I8_RSQRT,
+                  "FLOAT32 or quantized INT8"},
+    [UM_EXP] = {LT_OPTS_ExpOptions, exp_f32, NULL, NULL, LT_UNARY_I8_EXP,
+                "FLOAT32 or quantized INT8"},
+    [UM_LOG] = {LT_OPTS_NONE, log_f32, NULL, NULL, LT_UNARY_I8_LOG, "FLOAT32 or quantized INT8"},
+    [UM_ABS] = {LT_OPTS_AbsOptions, abs_f32, abs_i32, NULL, LT_UNARY_I8_ABS,
+                "FLOAT32 or INT32, or quantized INT8"},
+    [UM_NEG] = {LT_OPTS_NegOptions, neg_f32, neg_i32, neg_i64, -1, "FLOAT32, INT32 or INT64"},
+    [UM_SQUARE] = {LT_OPTS_SquareOptions, square_f32, NULL, NULL, -1, "FLOAT32"},
 };
 
 static lt_status unary_math_prepare(lt_context *ctx, lt_node *node, unary_math_kind kind) {
@@ -85,6 +93,10 @@ static lt_status unary_math_prepare(lt_context *ctx, lt_node *node, unary_math_k
     const lt_tensor *in = node->inputs[0];
     const lt_tensor *out = node->outputs[0];
     if (out == NULL) return lt_ctx_error(ctx, node, "output is required");
+    if (in->type == LT_INT8 && info->i8 >= 0 && in->quant.count == 0)
+        return lt_ctx_error(ctx, node, "input '%s' has type INT8 without quantization "
+                            "parameters; expected %s", in->name, info->types);
+    const bool is_i8 = in->type == LT_INT8 && info->i8 >= 0;
     unary_math_fn fn = NULL;
     switch (in->type) {
     case LT_FLOAT32: fn = info->f32; break;
@@ -92,7 +104,7 @@ static lt_status unary_math_prepare(lt_context *ctx, lt_node *node, unary_math_k
     case LT_INT64: fn = info->i64; break;
     default: break;
     }
-    if (fn == NULL)
+    if (fn == NULL && !is_i8)
         return lt_ctx_error(ctx, node, "input '%s' has type %s; expected %s", in->name,
                             lt_type_name(in->type), info->types);
     if (out->type != in->type)
@@ -103,6 +115,8 @@ static lt_status unary_math_prepare(lt_context *ctx, lt_node *node, unary_math_k
     if (st == NULL) return LT_ERROR;
     st->fn = fn;
     st->simd = NULL;
+    if (is_i8 && lt_unary_i8_prepare(ctx, node, (lt_unary_i8_kind)info->i8, &st->i8) != LT_OK)
+        return LT_ERROR;
 #if defined(LITERT_X86_KERNELS)
     const int isa = lt_ctx_isa(ctx);
     if (kind == UM_EXP && in->type == LT_FLOAT32 && isa >= LT_ISA_AVX2)
@@ -139,6 +153,8 @@ static lt_status unary_math_invoke(lt_context *ctx, lt_node *node) {
             unary_math_simd_range(&a, 0, n);
         return LT_OK;
     }
+    if (st->fn == NULL)
+        return lt_unary_i8_run(ctx, node, &st->i8, in->data, node->outputs[0]->data, n);
     st->fn(in->data, node->outputs[0]->data, n);
     return LT_OK;
 }

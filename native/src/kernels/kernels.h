@@ -57,6 +57,10 @@ extern const lt_op lt_op_quantize;           /* quantize.c */
 extern const lt_op lt_op_shape;              /* shape.c */
 extern const lt_op lt_op_pack;               /* pack.c */
 extern const lt_op lt_op_densify;            /* densify.c */
+extern const lt_op lt_op_arg_max;            /* arg_minmax.c */
+extern const lt_op lt_op_arg_min;            /* arg_minmax.c */
+extern const lt_op lt_op_pow;                /* pow.c */
+extern const lt_op lt_op_l2_normalization;   /* l2_norm.c */
 extern const lt_op lt_op_depth_to_space;     /* depth_space.c */
 extern const lt_op lt_op_space_to_depth;     /* depth_space.c */
 extern const lt_op lt_op_split;              /* split.c */
