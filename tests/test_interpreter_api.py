@@ -630,3 +630,25 @@ def test_litert_run_entry_point_execs_the_installed_program():
         capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "usage: litert-run" in result.stdout + result.stderr
+
+
+def test_empty_constant_graph_output():
+    """An output with no elements and no producer is an empty constant (TensorFlow's converter
+    folds a zero-size TILE into one): it runs, as in TensorFlow Lite."""
+    from ai_edge_litert.interpreter import Interpreter as TFLiteInterpreter
+
+    mb = ModelBuilder()
+    x = mb.input("x", [2], np.float32)
+    y = mb.tensor("y", [2], np.float32)
+    empty = mb.tensor("empty", [0, 3], np.float32)
+    mb.op("RELU", [x], [y])
+    mb.output(y, empty)
+    model = mb.build()
+    outs = []
+    for interp in (Interpreter(model_content=model), TFLiteInterpreter(model_content=model)):
+        interp.allocate_tensors()
+        interp.set_tensor(interp.get_input_details()[0]["index"], np.array([-1, 2], np.float32))
+        interp.invoke()
+        outs.append([interp.get_tensor(d["index"]) for d in interp.get_output_details()])
+    np.testing.assert_array_equal(outs[0][0], [0, 2])
+    assert outs[0][1].shape == outs[1][1].shape == (0, 3)

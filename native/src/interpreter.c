@@ -150,7 +150,15 @@ static bool check_dataflow(lt_interpreter *it) {
     }
     for (int32_t i = 0; i < g->n_outputs; i++) {
         int32_t t = g->outputs[i];
-        const lt_tensor *ten = &it->tensors[t];
+        lt_tensor *ten = &it->tensors[t];
+        if (!ten->is_constant && !ten->is_variable && !it->is_graph_input[t] &&
+            it->producer[t] < 0 && lt_shape_elements(&ten->shape) == 0) {
+            /* An empty constant output (TensorFlow folds e.g. a zero-size TILE into one):
+             * its empty buffer looks like a non-constant tensor's. */
+            ten->is_constant = true;
+            ten->data = (void *)(uintptr_t)&k_empty_constant;
+            ten->bytes = 0;
+        }
         if (!ten->is_constant && !ten->is_variable && !it->is_graph_input[t] && it->producer[t] < 0)
             return lt_ctx_errorf(&it->ctx, "graph output %d (tensor %d '%s') is never written",
                                  (int)i, (int)t, ten->name) == LT_OK;

@@ -95,7 +95,7 @@ const lt_op *lt_find_default_custom_op(const char *name) {
         const char *name;
         const lt_op *op;
     } k_defaults[] = {
-        {"", NULL}, /* placeholder until the first default custom op lands */
+        {"Convolution2DTransposeBias", &lt_op_convolution_2d_transpose_bias}, /* MediaPipe */
     };
     if (name == NULL || name[0] == '\0') return NULL;
     for (size_t i = 0; i < sizeof k_defaults / sizeof k_defaults[0]; i++)

@@ -186,7 +186,9 @@ enum { TENSOR_SHAPE = 0, TENSOR_TYPE = 1, TENSOR_BUFFER = 2, TENSOR_NAME = 3,
        TENSOR_QUANTIZATION = 4 };
 enum { QUANT_SCALE = 2, QUANT_ZERO_POINT = 3, QUANT_DIMENSION = 6 };
 enum { BUFFER_DATA = 0 };
-enum { OPCODE_DEPRECATED_BUILTIN = 0, OPCODE_VERSION = 2, OPCODE_BUILTIN = 3 };
+enum { OPCODE_DEPRECATED_BUILTIN = 0, OPCODE_CUSTOM_CODE = 1, OPCODE_VERSION = 2,
+       OPCODE_BUILTIN = 3 };
+enum { TM_CUSTOM = 32 }; /* BuiltinOperator CUSTOM */
 enum { OP_OPCODE_INDEX = 0, OP_INPUTS = 1, OP_OUTPUTS = 2, OP_OPTIONS_TYPE = 3, OP_OPTIONS = 4 };
 enum { OPTIONS_FUSED_ACTIVATION = 0 };
 enum { SIG_INPUTS = 0, SIG_OUTPUTS = 1, SIG_KEY = 2, SIG_SUBGRAPH = 4 };
@@ -266,9 +268,15 @@ uint8_t *tm_build_ex(const tm_model *m, const tm_extras *x, size_t *size) {
         const tm_op *op = &m->ops[i];
         int deprecated = op->builtin_code < TM_DEPRECATED_CODE_MAX ? op->builtin_code
                                                                    : TM_DEPRECATED_CODE_MAX;
-        mw_field cf[] = {MW_I8(OPCODE_DEPRECATED_BUILTIN, deprecated), MW_I32(OPCODE_VERSION, 1),
-                         MW_I32(OPCODE_BUILTIN, op->builtin_code)};
-        opcodes[i] = mw_table(&b, cf, 3);
+        mw_field cf[4] = {MW_I8(OPCODE_DEPRECATED_BUILTIN, deprecated),
+                          MW_I32(OPCODE_VERSION, 1), MW_I32(OPCODE_BUILTIN, op->builtin_code)};
+        size_t ncf = 3;
+        if (x != NULL && x->custom_codes != NULL && x->custom_codes[i] != NULL) {
+            cf[0] = MW_I8(OPCODE_DEPRECATED_BUILTIN, TM_CUSTOM);
+            cf[2] = MW_I32(OPCODE_BUILTIN, TM_CUSTOM);
+            cf[ncf++] = MW_REF(OPCODE_CUSTOM_CODE, mw_string(&b, x->custom_codes[i]));
+        }
+        opcodes[i] = mw_table(&b, cf, ncf);
         mw_ref ins = mw_vec_i32(&b, op->inputs, (size_t)op->n_inputs);
         mw_ref outs = mw_vec_i32(&b, op->outputs, (size_t)op->n_outputs);
         mw_field of[5] = {MW_U32(OP_OPCODE_INDEX, i), MW_REF(OP_INPUTS, ins),

@@ -123,6 +123,7 @@ typedef struct tm_extras {
     const tm_quant *quant;       /* NULL, or one per tensor */
     const int *n_options;        /* NULL, or one per op: with n_options[i] > 0 op i's options */
     const mw_field *const *options; /* table holds options[i] (not just fused_activation) */
+    const char *const *custom_codes; /* NULL, or one per op: non-NULL makes op i CUSTOM */
 } tm_extras;
 
 /* tm_build with the extras (NULL: none). */

@@ -339,7 +339,7 @@ static uint8_t *build_model(const op_case *t, const case_data *d, bool magnitude
                   .n_ops = 1, .n_inputs = graph_inputs, .inputs = {0, 1}, .n_outputs = 1,
                   .outputs = {out_index}};
     const mw_field *const opts_of[1] = {opts};
-    const tm_extras extras = {quant, &n_opts, opts_of};
+    const tm_extras extras = {quant, &n_opts, opts_of, NULL};
     uint8_t *buf = tm_build_ex(&m, &extras, size);
     free(w_abs);
     free(b_abs);

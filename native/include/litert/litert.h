@@ -220,8 +220,9 @@ LT_API const char *lt_version(void);
  *     lt_interpreter_add_custom_op(interp, "MyOp", &op);
  *
  * prepare runs at every allocate: it checks the inputs and sets every output's shape (output
- * types come from the file). invoke computes. release, if set, runs when the plan is dropped
- * (next allocate, resize, free), to free what prepare kept in *lt_custom_node_state(). Errors
+ * types come from the file). invoke computes. release, if set, runs after every prepare
+ * (a failed one too) when the plan is dropped (next allocate, resize, free), to free what
+ * prepare kept in *lt_custom_node_state(). Errors
  * set with lt_custom_node_error reach lt_interpreter_error() as "node N (MyOp): ...".
  * Registered ops take precedence over the runtime's own custom ops (Convolution2DTransposeBias)
  * and serve the model's other subgraphs too (WHILE/IF bodies). The callbacks run on the

@@ -1,10 +1,19 @@
 /* MAXIMUM, MINIMUM, SQUARED_DIFFERENCE: element-wise binary ops with NumPy broadcasting and
  * no options (no fused activation).
  *
- * Types: MAXIMUM / MINIMUM float32, int32, int64 and int8; SQUARED_DIFFERENCE float32 and
- * int32. On int8 MAXIMUM / MINIMUM compare raw values, as TensorFlow Lite does: inputs and
+ * Types: MAXIMUM / MINIMUM float32, int32, int64 and int8; SQUARED_DIFFERENCE float32, int32
+ * and int8. On int8 MAXIMUM / MINIMUM compare raw values, as TensorFlow Lite does: inputs and
  * output must share one quantization (checked here; TensorFlow Lite assumes it).
  * Both inputs and the output share one type.
+ *
+ * int8 SQUARED_DIFFERENCE (per-tensor quantizations, any) follows TensorFlow Lite's kernel bit
+ * for bit: with m = max(scale_a, scale_b), each input becomes
+ *   ((q - zp) << 7) * (scale / (2 m))      (Q31 multiplier, TensorFlow Lite's
+ *                                           MultiplyByQuantizedMultiplierSmallerThanOneExp)
+ * their difference d is squared in int32 (|d| <= 2^15: no overflow) and
+ *   out = clamp(d^2 * ((2 m)^2 / (2^14 scale_out)) + zp_out, -128, 127)
+ * with the same multiply; that multiplier must be below 1 (TensorFlow Lite aborts
+ * otherwise; rejected here at prepare). Inputs of any broadcast rank are accepted.
  *
  * Semantics as TensorFlow Lite's kernels:
  *   MAXIMUM             a > b ? a : b   so NaN in a gives b, NaN in b gives NaN, and
@@ -39,6 +48,48 @@ static inline int8_t max_i8(int8_t a, int8_t b) { return a > b ? a : b; }
 static inline int8_t min_i8(int8_t a, int8_t b) { return a < b ? a : b; }
 static inline int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
 static inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+/* int8 SQUARED_DIFFERENCE parameters (see the top comment). */
+typedef struct sqdiff_q8_params {
+    int32_t a_zero_point, b_zero_point, out_zero_point;
+    lt_qmul a_mult, b_mult, out_mult;
+} sqdiff_q8_params;
+
+enum { SQDIFF_Q8_LEFT_SHIFT = 7 };
+
+static inline int8_t sqdiff_q8(int8_t a, int8_t b, const sqdiff_q8_params *p) {
+    const int32_t sa = lt_multiply_by_quantized_multiplier_smaller_than_one(
+        (a - p->a_zero_point) * (1 << SQDIFF_Q8_LEFT_SHIFT), p->a_mult.multiplier,
+        p->a_mult.shift);
+    const int32_t sb = lt_multiply_by_quantized_multiplier_smaller_than_one(
+        (b - p->b_zero_point) * (1 << SQDIFF_Q8_LEFT_SHIFT), p->b_mult.multiplier,
+        p->b_mult.shift);
+    const int32_t d = sa - sb;
+    const int32_t v = lt_multiply_by_quantized_multiplier_smaller_than_one(
+                          d * d, p->out_mult.multiplier, p->out_mult.shift) +
+                      p->out_zero_point;
+    return (int8_t)(v < INT8_MIN ? INT8_MIN : (v > INT8_MAX ? INT8_MAX : v));
+}
+
+static void sqdiff_q8_vv(const void *a_, const void *b_, void *out_, int64_t n,
+                         const void *params) {
+    const int8_t *a = a_, *b = b_;
+    int8_t *out = out_;
+    for (int64_t i = 0; i < n; i++) out[i] = sqdiff_q8(a[i], b[i], params);
+}
+static void sqdiff_q8_sv(const void *a_, const void *b_, void *out_, int64_t n,
+                         const void *params) {
+    const int8_t a = *(const int8_t *)a_, *b = b_;
+    int8_t *out = out_;
+    for (int64_t i = 0; i < n; i++) out[i] = sqdiff_q8(a, b[i], params);
+}
+static void sqdiff_q8_vs(const void *a_, const void *b_, void *out_, int64_t n,
+                         const void *params) {
+    const int8_t *a = a_, b = *(const int8_t *)b_;
+    int8_t *out = out_;
+    for (int64_t i = 0; i < n; i++) out[i] = sqdiff_q8(a[i], b, params);
+}
+static const lt_bcast_rows sqdiff_q8_rows = {sqdiff_q8_vv, sqdiff_q8_sv, sqdiff_q8_vs};
 
 /* The three row shapes of the broadcast walker (see elementwise_broadcast.h) for FN on T. */
 #define DEFINE_ROWS(FN, T)                                                                    \
@@ -81,7 +132,7 @@ static const lt_bcast_rows *rows_for(plain_kind kind, lt_type type) {
     static const lt_bcast_rows *const f32[] = {&max_f32_rows, &min_f32_rows, &sqdiff_f32_rows};
     static const lt_bcast_rows *const i32[] = {&max_i32_rows, &min_i32_rows, &sqdiff_i32_rows};
     static const lt_bcast_rows *const i64[] = {&max_i64_rows, &min_i64_rows, NULL};
-    static const lt_bcast_rows *const i8[] = {&max_i8_rows, &min_i8_rows, NULL};
+    static const lt_bcast_rows *const i8[] = {&max_i8_rows, &min_i8_rows, &sqdiff_q8_rows};
     switch (type) {
     case LT_INT8: return i8[kind];
     case LT_FLOAT32: return f32[kind];
@@ -95,7 +146,36 @@ typedef struct plain_state {
     lt_bcast_plan plan;
     const lt_bcast_rows *rows;
     size_t elem_size;
+    sqdiff_q8_params sqdiff_q8; /* int8 SQUARED_DIFFERENCE */
 } plain_state;
+
+/* One multiplier of int8 SQUARED_DIFFERENCE; it must be below 1. */
+static lt_status sqdiff_q8_multiplier(lt_context *ctx, const lt_node *node, double real,
+                                      const char *what, lt_qmul *out) {
+    if (!(real < 1.0))
+        return lt_ctx_error(ctx, node, "%s multiplier is %g; expected a value below 1 (the "
+                            "output scale is too small for the squared input range)", what,
+                            real);
+    return lt_quant_multiplier_checked(ctx, node, real, what, out);
+}
+
+/* TensorFlow Lite's int8 SQUARED_DIFFERENCE parameters, from the three quantizations. */
+static lt_status sqdiff_q8_prepare(lt_context *ctx, const lt_node *node, float sa, int32_t za,
+                                   float sb, int32_t zb, float so, int32_t zo,
+                                   sqdiff_q8_params *p) {
+    /* as TensorFlow Lite forms them: 2 * max in float, (2^14 * scale_out) in float */
+    const double twice_max = (double)(2.0f * (sa > sb ? sa : sb));
+    const float out_den = (float)(1 << (2 * SQDIFF_Q8_LEFT_SHIFT)) * so;
+    p->a_zero_point = za;
+    p->b_zero_point = zb;
+    p->out_zero_point = zo;
+    if (sqdiff_q8_multiplier(ctx, node, (double)sa / twice_max, "input 0", &p->a_mult) != LT_OK ||
+        sqdiff_q8_multiplier(ctx, node, (double)sb / twice_max, "input 1", &p->b_mult) != LT_OK ||
+        sqdiff_q8_multiplier(ctx, node, twice_max * twice_max / (double)out_den, "output",
+                             &p->out_mult) != LT_OK)
+        return LT_ERROR;
+    return LT_OK;
+}
 
 static lt_status plain_prepare(lt_context *ctx, lt_node *node, plain_kind kind) {
     static const uint8_t options_type[] = {LT_OPTS_MaximumMinimumOptions,
@@ -103,7 +183,7 @@ static lt_status plain_prepare(lt_context *ctx, lt_node *node, plain_kind kind) 
                                            LT_OPTS_SquaredDifferenceOptions};
     static const char *const supported[] = {"FLOAT32, INT32, INT64 or INT8",
                                             "FLOAT32, INT32, INT64 or INT8",
-                                            "FLOAT32 or INT32"};
+                                            "FLOAT32, INT32 or INT8"};
     if (lt_check_io_count(ctx, node, 2, 2, 1) != LT_OK ||
         lt_check_options(ctx, node, options_type[kind]) != LT_OK)
         return LT_ERROR;
@@ -121,6 +201,7 @@ static lt_status plain_prepare(lt_context *ctx, lt_node *node, plain_kind kind) 
         return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the inputs",
                             out->name, lt_type_name(out->type), lt_type_name(a->type));
 
+    sqdiff_q8_params sq = {0};
     if (a->type == LT_INT8) {
         float sa, sb, so;
         int32_t za, zb, zo;
@@ -128,7 +209,10 @@ static lt_status plain_prepare(lt_context *ctx, lt_node *node, plain_kind kind) 
             lt_quant_per_tensor(ctx, node, b, "input 1", INT8_MIN, INT8_MAX, &sb, &zb) != LT_OK ||
             lt_quant_per_tensor(ctx, node, out, "output", INT8_MIN, INT8_MAX, &so, &zo) != LT_OK)
             return LT_ERROR;
-        if (sa != so || sb != so || za != zo || zb != zo)
+        if (kind == PLAIN_SQUARED_DIFFERENCE) {
+            if (sqdiff_q8_prepare(ctx, node, sa, za, sb, zb, so, zo, &sq) != LT_OK)
+                return LT_ERROR;
+        } else if (sa != so || sb != so || za != zo || zb != zo)
             return lt_ctx_error(ctx, node, "inputs (scale/zero point %g/%d and %g/%d) and "
                                 "output (%g/%d) must share one quantization; int8 %s compares "
                                 "raw values", (double)sa, (int)za, (double)sb, (int)zb,
@@ -151,6 +235,7 @@ static lt_status plain_prepare(lt_context *ctx, lt_node *node, plain_kind kind) 
                             lt_shape_str(&b->shape, b_str, sizeof b_str));
     st->rows = rows;
     st->elem_size = lt_type_size(a->type);
+    st->sqdiff_q8 = sq;
     node->state = st;
     return LT_OK;
 }
@@ -158,7 +243,7 @@ static lt_status plain_prepare(lt_context *ctx, lt_node *node, plain_kind kind) 
 static lt_status plain_invoke(lt_context *ctx, lt_node *node) {
     (void)ctx;
     const plain_state *st = node->state;
-    lt_bcast_run(&st->plan, st->rows, NULL, node->inputs[0]->data, st->elem_size,
+    lt_bcast_run(&st->plan, st->rows, &st->sqdiff_q8, node->inputs[0]->data, st->elem_size,
                  node->inputs[1]->data, st->elem_size, node->outputs[0]->data, st->elem_size);
     return LT_OK;
 }

@@ -10,7 +10,10 @@
  *   source = (y + 0.5) * scale - 0.5 with half_pixel_centers (bilinear), y * scale otherwise
  * Bilinear blends the pixels at floor(source) (clamped below at 0) and ceil(source) (clamped
  * above at in - 1) by source - floor(source) -- the lower index is the clamped one, so the
- * weights are taken from it, as TensorFlow Lite does. Nearest neighbour takes
+ * weights are taken from it, as TensorFlow Lite does. With dy, dx those fractions, the blend
+ * is TensorFlow Lite's reference expression, evaluated left to right in float:
+ *   v00 (1 - dy)(1 - dx) + v10 dy (1 - dx) + v01 (1 - dy) dx + v11 dy dx
+ * so float32 results equal its reference kernel's bit for bit. Nearest neighbour takes
  *   round((y + offset) * scale) with align_corners, floor((y + offset) * scale) otherwise,
  * with offset 0.5 for half_pixel_centers, clamped to [0, in - 1]; round is half away from 0.
  *
@@ -251,12 +254,12 @@ static lt_status bilinear_invoke(lt_context *ctx, lt_node *node) {
                 const bilinear_tap tx = s->xs[x];
                 const float *tl = row_lo + tx.lo * c, *tr = row_lo + tx.hi * c;
                 const float *bl = row_hi + tx.lo * c, *br = row_hi + tx.hi * c;
-                const float wy = ty.frac, wx = tx.frac;
-                for (int64_t ch = 0; ch < c; ch++) {
-                    const float top = tl[ch] * (1.0f - wx) + tr[ch] * wx;
-                    const float bottom = bl[ch] * (1.0f - wx) + br[ch] * wx;
-                    dst[ch] = top * (1.0f - wy) + bottom * wy;
-                }
+                const float dy = ty.frac, dx = tx.frac, ry = 1.0f - dy, rx = 1.0f - dx;
+                /* TensorFlow Lite's reference blend, term by term and in its order, so that
+                 * the float results are the same bit for bit. */
+                for (int64_t ch = 0; ch < c; ch++)
+                    dst[ch] = tl[ch] * ry * rx + bl[ch] * dy * rx + tr[ch] * ry * dx +
+                              br[ch] * dy * dx;
                 dst += c;
             }
         }

@@ -1,5 +1,5 @@
 /* TRANSPOSE_CONV: the gradient of CONV_2D with respect to its input ("deconvolution"),
- * reference kernel (float32).
+ * reference kernels: float32, int8, hybrid (float32 with int8 weights).
  *
  * Inputs, in TensorFlow Lite's order: 0 output_shape (INT32 [4], constant: N, OH, OW, O),
  * 1 weights [O, KH, KW, C], 2 input [N, H, W, C], 3 optional bias [O]. Output
@@ -9,6 +9,10 @@
  * Each input pixel (iy, ix) spreads input . weights[o, ky, kx, :] onto output pixel
  * (iy * stride_h - pad_top + ky, ix * stride_w - pad_left + kx), for the taps that land
  * inside the output; then bias and the activation are applied to every output value.
+ * float32 sums each output's products one at a time in TensorFlow Lite's reference order
+ * (input pixels row-major, then channels), with the weights rearranged at prepare so the
+ * inner loop runs over contiguous output channels: results equal its reference kernel's
+ * bit for bit.
  *
  * Padding is computed as TensorFlow Lite does: as if for a CONV_2D that maps the output
  * (OH x OW) back to the input, i.e. from the output size, the filter size and the stride,
@@ -18,9 +22,25 @@
  * hold bias only).
  *
  * Fused activation: clamps as stored; TANH / SIGN_BIT applied afterwards (TensorFlow Lite's
- * kernel ignores those two; converters never emit them). */
+ * kernel ignores those two; converters never emit them).
+ *
+ * int8 (what TensorFlow's converter emits for full-integer models): int8 input and output
+ * (per tensor), int8 weights with one scale or one per output channel (dimension 0, zero
+ * points 0), optional int32 bias. As TensorFlow Lite's reference integer kernel: every
+ * product (x - input_zero_point) * w is accumulated into an int32 per output value (scratch
+ * memory; wrapping, as TensorFlow Lite's int32 arithmetic does in practice), then the bias is
+ * added and the sum requantized with the channel's Q31 multiplier M[c] = input_scale *
+ * weight_scale[c] / output_scale (double rounding), plus the output zero point, clamped to
+ * the fused activation's range.
+ *
+ * Hybrid (what TensorFlow's converter emits with dynamic-range quantization): float32 input,
+ * bias and output, int8 weights with per-tensor or per-channel (dimension 0) scales. The
+ * weights are dequantized once at prepare and the float32 kernel runs on them. TensorFlow
+ * Lite instead quantizes the input to int8 at every invoke, so the two agree to within the
+ * input's quantization error (about 1% of the output's magnitude), not bit for bit. */
+#include "alloc.h"
 #include "conv_common.h"
-#include "linear_common.h"
+#include "transpose_conv_core.h"
 
 enum { TC_OUTPUT_SHAPE = 0, TC_WEIGHTS = 1, TC_INPUT = 2, TC_BIAS = 3 };
 enum { TC_OPT_PADDING = 0, TC_OPT_STRIDE_W = 1, TC_OPT_STRIDE_H = 2, TC_OPT_ACTIVATION = 3 };
@@ -28,66 +48,148 @@ enum { TC_OPT_PADDING = 0, TC_OPT_STRIDE_W = 1, TC_OPT_STRIDE_H = 2, TC_OPT_ACTI
 typedef struct transpose_conv_state transpose_conv_state;
 typedef void (*transpose_conv_fn)(const transpose_conv_state *st, const lt_tensor *in,
                                   const lt_tensor *weights, const lt_tensor *bias,
-                                  lt_tensor *out);
+                                  lt_tensor *out, void *scratch);
 
 struct transpose_conv_state {
     transpose_conv_fn fn;
-    int32_t batch, in_h, in_w, in_c;
-    int32_t out_h, out_w, out_c;
-    int32_t k_h, k_w;
-    int32_t stride_h, stride_w;
-    int32_t pad_top, pad_left;
-    linear_activation act;
+    lt_transpose_conv_geom g;
+    linear_activation act;   /* float32 */
+    linear_quant q;          /* int8 */
+    lt_tensor weights_f32;   /* hybrid: the int8 weights dequantized at prepare */
+    bool hybrid;
+    const float *packed;     /* float32: weights packed at prepare (constant), or NULL */
 };
 
 /* ---- float32 kernel ---------------------------------------------------------------------- */
 
-static void transpose_conv_f32(const transpose_conv_state *st, const lt_tensor *in_t,
-                               const lt_tensor *weights_t, const lt_tensor *bias_t,
-                               lt_tensor *out_t) {
-    const float *in = lt_f32(in_t);
-    const float *w = lt_f32(weights_t);
-    const float *bias = bias_t != NULL ? lt_f32(bias_t) : NULL;
-    float *out = lt_f32(out_t);
-    const int64_t in_c = st->in_c, out_c = st->out_c;
-    const int64_t out_row = (int64_t)st->out_w * out_c, out_image = out_row * st->out_h;
-    const int64_t w_tap = in_c, w_row = w_tap * st->k_w, w_out = w_row * st->k_h;
-    const int64_t out_total = out_image * st->batch;
+void lt_transpose_conv_pack_f32(const lt_transpose_conv_geom *g, const float *w,
+                                float *packed) {
+    const int64_t taps = (int64_t)g->k_h * g->k_w, in_c = g->in_c, out_c = g->out_c;
+    for (int64_t o = 0; o < out_c; o++)
+        for (int64_t t = 0; t < taps; t++)
+            for (int64_t c = 0; c < in_c; c++)
+                packed[(t * in_c + c) * out_c + o] = w[(o * taps + t) * in_c + c];
+}
 
-    for (int64_t i = 0; i < out_total; i++) out[i] = 0.0f;
+void lt_transpose_conv_f32(const lt_transpose_conv_geom *g, const linear_activation *act,
+                           const float *in, const float *w, const float *bias, bool bias_first,
+                           float *out) {
+    const int64_t in_c = g->in_c, out_c = g->out_c;
+    const int64_t out_row = (int64_t)g->out_w * out_c, out_image = out_row * g->out_h;
+    const int64_t w_row = (int64_t)g->k_w * in_c * out_c;
+    const int64_t out_total = out_image * g->batch;
+
+    if (bias != NULL && bias_first) {
+        for (int64_t i = 0; i < out_total; i += out_c)
+            for (int64_t o = 0; o < out_c; o++) out[i + o] = bias[o];
+    } else {
+        for (int64_t i = 0; i < out_total; i++) out[i] = 0.0f;
+    }
 
     /* Scatter: every input pixel adds its contribution to the output pixels it reaches. */
-    for (int32_t b = 0; b < st->batch; b++) {
+    for (int32_t b = 0; b < g->batch; b++) {
         float *image = out + b * out_image;
-        for (int32_t iy = 0; iy < st->in_h; iy++) {
-            const int64_t y0 = (int64_t)iy * st->stride_h - st->pad_top;
+        for (int32_t iy = 0; iy < g->in_h; iy++) {
+            const int64_t y0 = (int64_t)iy * g->stride_h - g->pad_top;
             int32_t ky0, ky1;
-            conv_tap_range(y0, 1, st->k_h, st->out_h, &ky0, &ky1);
-            for (int32_t ix = 0; ix < st->in_w; ix++) {
-                const float *x = in + (((int64_t)b * st->in_h + iy) * st->in_w + ix) * in_c;
-                const int64_t x0 = (int64_t)ix * st->stride_w - st->pad_left;
+            conv_tap_range(y0, 1, g->k_h, g->out_h, &ky0, &ky1);
+            for (int32_t ix = 0; ix < g->in_w; ix++) {
+                const float *x = in + (((int64_t)b * g->in_h + iy) * g->in_w + ix) * in_c;
+                const int64_t x0 = (int64_t)ix * g->stride_w - g->pad_left;
                 int32_t kx0, kx1;
-                conv_tap_range(x0, 1, st->k_w, st->out_w, &kx0, &kx1);
+                conv_tap_range(x0, 1, g->k_w, g->out_w, &kx0, &kx1);
                 for (int32_t ky = ky0; ky < ky1; ky++) {
                     float *y_row = image + (y0 + ky) * out_row;
                     for (int32_t kx = kx0; kx < kx1; kx++) {
                         float *y = y_row + (x0 + kx) * out_c;
-                        const float *w_tap_ptr = w + ky * w_row + kx * w_tap;
-                        for (int64_t o = 0; o < out_c; o++)
-                            y[o] += linear_dot_f32(x, w_tap_ptr + o * w_out, in_c);
+                        const float *w_tap = w + ky * w_row + (int64_t)kx * in_c * out_c;
+                        /* channel by channel: each y[o] adds its products in order, and the
+                         * loop over o (contiguous, independent) still vectorizes */
+                        for (int64_t c = 0; c < in_c; c++) {
+                            const float xv = x[c];
+                            const float *wc = w_tap + c * out_c;
+                            for (int64_t o = 0; o < out_c; o++) y[o] += xv * wc[o];
+                        }
                     }
                 }
             }
         }
     }
 
-    const float lo = st->act.lo, hi = st->act.hi;
+    const float lo = act->lo, hi = act->hi;
+    const bool add_bias = bias != NULL && !bias_first;
     for (int64_t i = 0; i < out_total; i += out_c) {
         float *y = out + i;
         for (int64_t o = 0; o < out_c; o++)
-            y[o] = linear_clamp(bias != NULL ? y[o] + bias[o] : y[o], lo, hi);
+            y[o] = linear_clamp(add_bias ? y[o] + bias[o] : y[o], lo, hi);
     }
-    linear_activation_post(&st->act, out, out_total);
+    linear_activation_post(act, out, out_total);
+}
+
+/* The packed weights: made at prepare for constant weights, else into scratch per invoke. */
+static const float *packed_weights_f32(const transpose_conv_state *st, const lt_tensor *weights,
+                                       void *scratch) {
+    if (st->packed != NULL) return st->packed;
+    lt_transpose_conv_pack_f32(&st->g, lt_f32(weights), scratch);
+    return scratch;
+}
+
+static void transpose_conv_f32(const transpose_conv_state *st, const lt_tensor *in,
+                               const lt_tensor *weights, const lt_tensor *bias, lt_tensor *out,
+                               void *scratch) {
+    lt_transpose_conv_f32(&st->g, &st->act, lt_f32(in), packed_weights_f32(st, weights, scratch),
+                          bias != NULL ? lt_f32(bias) : NULL, false, lt_f32(out));
+}
+
+/* ---- int8 kernel ------------------------------------------------------------------------- */
+
+/* The same scatter into one uint32 accumulator per output value (int32 arithmetic modulo
+ * 2^32, no signed overflow), then TensorFlow Lite's reference output stage. */
+static void transpose_conv_q8(const transpose_conv_state *st, const lt_tensor *in_t,
+                              const lt_tensor *weights_t, const lt_tensor *bias_t,
+                              lt_tensor *out_t, void *scratch) {
+    (void)bias_t; /* read at prepare into st->q.bias */
+    const lt_transpose_conv_geom *g = &st->g;
+    const int8_t *in = lt_i8(in_t);
+    const int8_t *w = lt_i8(weights_t);
+    int8_t *out = lt_i8(out_t);
+    uint32_t *acc = scratch;
+    const int32_t zp = st->q.input_zero_point;
+    const int64_t in_c = g->in_c, out_c = g->out_c;
+    const int64_t out_row = (int64_t)g->out_w * out_c, out_image = out_row * g->out_h;
+    const int64_t w_tap = in_c, w_row = w_tap * g->k_w, w_out = w_row * g->k_h;
+    const int64_t out_total = out_image * g->batch;
+
+    for (int64_t i = 0; i < out_total; i++) acc[i] = 0;
+    for (int32_t b = 0; b < g->batch; b++) {
+        uint32_t *image = acc + b * out_image;
+        for (int32_t iy = 0; iy < g->in_h; iy++) {
+            const int64_t y0 = (int64_t)iy * g->stride_h - g->pad_top;
+            int32_t ky0, ky1;
+            conv_tap_range(y0, 1, g->k_h, g->out_h, &ky0, &ky1);
+            for (int32_t ix = 0; ix < g->in_w; ix++) {
+                const int8_t *x = in + (((int64_t)b * g->in_h + iy) * g->in_w + ix) * in_c;
+                const int64_t x0 = (int64_t)ix * g->stride_w - g->pad_left;
+                int32_t kx0, kx1;
+                conv_tap_range(x0, 1, g->k_w, g->out_w, &kx0, &kx1);
+                for (int32_t ky = ky0; ky < ky1; ky++) {
+                    uint32_t *y_row = image + (y0 + ky) * out_row;
+                    for (int32_t kx = kx0; kx < kx1; kx++) {
+                        uint32_t *y = y_row + (x0 + kx) * out_c;
+                        const int8_t *w_tap_ptr = w + ky * w_row + kx * w_tap;
+                        for (int64_t o = 0; o < out_c; o++)
+                            y[o] += linear_dot_i8(x, zp, w_tap_ptr + o * w_out, in_c);
+                    }
+                }
+            }
+        }
+    }
+    for (int64_t i = 0; i < out_total; i += out_c)
+        for (int64_t o = 0; o < out_c; o++) {
+            const int32_t sum = linear_acc_i32(acc[i + o] + (uint32_t)st->q.bias[o]);
+            out[i + o] = (int8_t)lt_requantize(sum, st->q.mult[o], st->q.output_zero_point,
+                                               st->q.lo, st->q.hi);
+        }
 }
 
 /* ---- prepare ----------------------------------------------------------------------------- */
@@ -108,7 +210,7 @@ static void transpose_conv_dim(int padding, int32_t size, int32_t filter, int32_
 
 /* Reads output_shape: INT32 [4], constant, batch and channels matching input and weights. */
 static lt_status read_output_shape(lt_context *ctx, const lt_node *node,
-                                   transpose_conv_state *st) {
+                                   lt_transpose_conv_geom *g) {
     const lt_tensor *t = node->inputs[TC_OUTPUT_SHAPE];
     char buf[96];
     if (t->type != LT_INT32)
@@ -119,40 +221,48 @@ static lt_status read_output_shape(lt_context *ctx, const lt_node *node,
                             "height, width, channels)", t->name,
                             lt_shape_str(&t->shape, buf, sizeof buf));
     if (lt_check_input_constant(ctx, node, TC_OUTPUT_SHAPE) != LT_OK) return LT_ERROR;
-    const int32_t *v = lt_i32(t);
-    if (v[0] != st->batch)
+    int32_t v[4];
+    for (int i = 0; i < 4; i++) v[i] = linear_load_i32(t->data, i);
+    if (v[0] != g->batch)
         return lt_ctx_error(ctx, node, "output_shape[0] (batch) is %d; expected %d like the "
-                            "input", (int)v[0], (int)st->batch);
-    if (v[3] != st->out_c)
+                            "input", (int)v[0], (int)g->batch);
+    if (v[3] != g->out_c)
         return lt_ctx_error(ctx, node, "output_shape[3] (channels) is %d; expected %d, the "
-                            "weights' first dimension", (int)v[3], (int)st->out_c);
+                            "weights' first dimension", (int)v[3], (int)g->out_c);
     if (v[1] < 0 || v[2] < 0)
         return lt_ctx_error(ctx, node, "output_shape is [%d, %d, %d, %d]; expected a "
                             "non-negative height and width", (int)v[0], (int)v[1], (int)v[2],
                             (int)v[3]);
-    st->out_h = v[1];
-    st->out_w = v[2];
+    g->out_h = v[1];
+    g->out_w = v[2];
     return LT_OK;
 }
 
-static lt_status check_types(lt_context *ctx, const lt_node *node, transpose_conv_fn *fn) {
+/* Picks the kernel from the input type and checks the other operands' types. */
+static lt_status check_types(lt_context *ctx, const lt_node *node, transpose_conv_fn *fn,
+                             bool *hybrid) {
     const lt_tensor *in = node->inputs[TC_INPUT];
     const lt_tensor *w = node->inputs[TC_WEIGHTS];
     const lt_tensor *bias = node->n_inputs > TC_BIAS ? node->inputs[TC_BIAS] : NULL;
     const lt_tensor *out = node->outputs[0];
     if (out == NULL) return lt_ctx_error(ctx, node, "output is required");
+    lt_type bias_type = in->type;
     switch (in->type) {
     case LT_FLOAT32: *fn = transpose_conv_f32; break;
+    case LT_INT8: *fn = transpose_conv_q8; bias_type = LT_INT32; break;
     default:
-        return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32", in->name,
-                            lt_type_name(in->type));
+        return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32 or INT8",
+                            in->name, lt_type_name(in->type));
     }
-    if (w->type != in->type)
-        return lt_ctx_error(ctx, node, "weights '%s' have type %s; expected %s like the input",
-                            w->name, lt_type_name(w->type), lt_type_name(in->type));
-    if (bias != NULL && bias->type != in->type)
-        return lt_ctx_error(ctx, node, "bias '%s' has type %s; expected %s like the input",
-                            bias->name, lt_type_name(bias->type), lt_type_name(in->type));
+    *hybrid = in->type == LT_FLOAT32 && w->type == LT_INT8;
+    if (w->type != in->type && !*hybrid)
+        return lt_ctx_error(ctx, node, "weights '%s' have type %s; expected %s like the input%s",
+                            w->name, lt_type_name(w->type), lt_type_name(in->type),
+                            in->type == LT_FLOAT32 ? " (or INT8: hybrid)" : "");
+    if (bias != NULL && bias->type != bias_type)
+        return lt_ctx_error(ctx, node, "bias '%s' has type %s; expected %s for %s input",
+                            bias->name, lt_type_name(bias->type), lt_type_name(bias_type),
+                            lt_type_name(in->type));
     if (out->type != in->type)
         return lt_ctx_error(ctx, node, "output '%s' has type %s; expected %s like the input",
                             out->name, lt_type_name(out->type), lt_type_name(in->type));
@@ -161,65 +271,97 @@ static lt_status check_types(lt_context *ctx, const lt_node *node, transpose_con
 
 static lt_status transpose_conv_prepare(lt_context *ctx, lt_node *node) {
     transpose_conv_state st = {0};
+    lt_transpose_conv_geom *g = &st.g;
     if (lt_check_io_count(ctx, node, 3, 4, 1) != LT_OK ||
         lt_check_options(ctx, node, LT_OPTS_TransposeConvOptions) != LT_OK ||
         lt_check_input_rank(ctx, node, TC_WEIGHTS, 4, 4) != LT_OK ||
         lt_check_input_rank(ctx, node, TC_INPUT, 4, 4) != LT_OK ||
-        check_types(ctx, node, &st.fn) != LT_OK)
+        check_types(ctx, node, &st.fn, &st.hybrid) != LT_OK)
         return LT_ERROR;
-    const lt_shape *is = &node->inputs[TC_INPUT]->shape;
-    const lt_shape *ws = &node->inputs[TC_WEIGHTS]->shape;
+    const lt_tensor *in = node->inputs[TC_INPUT];
+    const lt_tensor *weights = node->inputs[TC_WEIGHTS];
+    const lt_shape *is = &in->shape;
+    const lt_shape *ws = &weights->shape;
     const lt_tensor *bias = node->n_inputs > TC_BIAS ? node->inputs[TC_BIAS] : NULL;
     char ibuf[96], wbuf[96];
-    st.batch = is->dims[0];
-    st.in_h = is->dims[1];
-    st.in_w = is->dims[2];
-    st.in_c = is->dims[3];
-    st.out_c = ws->dims[0];
-    st.k_h = ws->dims[1];
-    st.k_w = ws->dims[2];
-    if (ws->dims[3] != st.in_c)
+    g->batch = is->dims[0];
+    g->in_h = is->dims[1];
+    g->in_w = is->dims[2];
+    g->in_c = is->dims[3];
+    g->out_c = ws->dims[0];
+    g->k_h = ws->dims[1];
+    g->k_w = ws->dims[2];
+    if (ws->dims[3] != g->in_c)
         return lt_ctx_error(ctx, node, "weights shape %s does not fit input shape %s: expected "
                             "[out_channels, height, width, %d] (the input's channels last)",
                             lt_shape_str(ws, wbuf, sizeof wbuf),
-                            lt_shape_str(is, ibuf, sizeof ibuf), (int)st.in_c);
-    if (st.k_h <= 0 || st.k_w <= 0)
+                            lt_shape_str(is, ibuf, sizeof ibuf), (int)g->in_c);
+    if (g->k_h <= 0 || g->k_w <= 0)
         return lt_ctx_error(ctx, node, "weights shape %s has a %d x %d window; expected a "
                             "positive height and width", lt_shape_str(ws, wbuf, sizeof wbuf),
-                            (int)st.k_h, (int)st.k_w);
-    if (bias != NULL && lt_tensor_elements(bias) != st.out_c)
+                            (int)g->k_h, (int)g->k_w);
+    if (bias != NULL && lt_tensor_elements(bias) != g->out_c)
         return lt_ctx_error(ctx, node, "bias '%s' has shape %s; expected %d values, one per "
                             "output channel", bias->name,
-                            lt_shape_str(&bias->shape, wbuf, sizeof wbuf), (int)st.out_c);
-    if (read_output_shape(ctx, node, &st) != LT_OK) return LT_ERROR;
+                            lt_shape_str(&bias->shape, wbuf, sizeof wbuf), (int)g->out_c);
+    if (read_output_shape(ctx, node, g) != LT_OK) return LT_ERROR;
 
     const int padding = lt_opt_i8(node, TC_OPT_PADDING, LT_PADDING_SAME);
-    st.stride_w = lt_opt_i32(node, TC_OPT_STRIDE_W, 0);
-    st.stride_h = lt_opt_i32(node, TC_OPT_STRIDE_H, 0);
+    g->stride_w = lt_opt_i32(node, TC_OPT_STRIDE_W, 0);
+    g->stride_h = lt_opt_i32(node, TC_OPT_STRIDE_H, 0);
     if (padding != LT_PADDING_SAME && padding != LT_PADDING_VALID)
         return lt_ctx_error(ctx, node, "padding is %d; expected SAME (0) or VALID (1)", padding);
-    if (st.stride_h <= 0 || st.stride_w <= 0)
+    if (g->stride_h <= 0 || g->stride_w <= 0)
         return lt_ctx_error(ctx, node, "strides are %d x %d (h x w); expected positive values",
-                            (int)st.stride_h, (int)st.stride_w);
-    if (linear_activation_init(ctx, node, lt_opt_i8(node, TC_OPT_ACTIVATION, LT_ACT_NONE),
-                               &st.act) != LT_OK)
+                            (int)g->stride_h, (int)g->stride_w);
+    const int act = lt_opt_i8(node, TC_OPT_ACTIVATION, LT_ACT_NONE);
+    if (in->type == LT_INT8) {
+        if (linear_quant_prepare(ctx, node, in, weights, bias, node->outputs[0], 0, g->out_c,
+                                 act, LINEAR_REQUANT_Q31, &st.q) != LT_OK)
+            return LT_ERROR;
+    } else if (linear_activation_init(ctx, node, act, &st.act) != LT_OK ||
+               (st.hybrid &&
+                linear_hybrid_weights(ctx, node, weights, 0, &st.weights_f32) != LT_OK)) {
         return LT_ERROR;
+    }
     int64_t conv_h, conv_w;
-    transpose_conv_dim(padding, st.out_h, st.k_h, st.stride_h, &conv_h, &st.pad_top);
-    transpose_conv_dim(padding, st.out_w, st.k_w, st.stride_w, &conv_w, &st.pad_left);
-    if (conv_h != st.in_h || conv_w != st.in_w)
+    transpose_conv_dim(padding, g->out_h, g->k_h, g->stride_h, &conv_h, &g->pad_top);
+    transpose_conv_dim(padding, g->out_w, g->k_w, g->stride_w, &conv_w, &g->pad_left);
+    if (conv_h != g->in_h || conv_w != g->in_w)
         return lt_ctx_error(ctx, node, "output_shape [%d, %d, %d, %d] does not fit input shape "
                             "%s: a %s convolution with a %d x %d filter and strides %d x %d "
                             "maps %d x %d back to %lld x %lld; expected the input's %d x %d",
-                            (int)st.batch, (int)st.out_h, (int)st.out_w, (int)st.out_c,
+                            (int)g->batch, (int)g->out_h, (int)g->out_w, (int)g->out_c,
                             lt_shape_str(is, ibuf, sizeof ibuf),
-                            padding == LT_PADDING_SAME ? "SAME" : "VALID", (int)st.k_h,
-                            (int)st.k_w, (int)st.stride_h, (int)st.stride_w, (int)st.out_h,
-                            (int)st.out_w, (long long)conv_h, (long long)conv_w, (int)st.in_h,
-                            (int)st.in_w);
+                            padding == LT_PADDING_SAME ? "SAME" : "VALID", (int)g->k_h,
+                            (int)g->k_w, (int)g->stride_h, (int)g->stride_w, (int)g->out_h,
+                            (int)g->out_w, (long long)conv_h, (long long)conv_w, (int)g->in_h,
+                            (int)g->in_w);
 
-    const lt_shape out_shape = {.rank = 4, .dims = {st.batch, st.out_h, st.out_w, st.out_c}};
+    const lt_shape out_shape = {.rank = 4, .dims = {g->batch, g->out_h, g->out_w, g->out_c}};
     if (lt_node_set_output_shape(ctx, node, 0, &out_shape) != LT_OK) return LT_ERROR;
+    if (in->type == LT_INT8) {
+        /* one int32 accumulator per output value */
+        const size_t n = (size_t)lt_tensor_elements(node->outputs[0]);
+        size_t bytes;
+        if (!lt_mul_size(n > 0 ? n : 1, sizeof(uint32_t), &bytes))
+            return lt_ctx_error(ctx, node, "output is too large for the int8 accumulators");
+        node->scratch_bytes = bytes;
+    } else {
+        /* float32 (and hybrid, dequantized above): weights packed once if known now */
+        const lt_tensor *wf = st.hybrid ? &st.weights_f32 : weights;
+        size_t bytes;
+        if (!lt_mul_size((size_t)lt_tensor_elements(weights), sizeof(float), &bytes))
+            return lt_ctx_error(ctx, node, "weights are too large to pack");
+        if (wf->is_constant) {
+            float *packed = lt_ctx_alloc(ctx, node, bytes > 0 ? bytes : sizeof(float));
+            if (packed == NULL) return LT_ERROR;
+            lt_transpose_conv_pack_f32(g, lt_f32(wf), packed);
+            st.packed = packed;
+        } else {
+            node->scratch_bytes = bytes;
+        }
+    }
     transpose_conv_state *state = lt_ctx_alloc(ctx, node, sizeof *state);
     if (state == NULL) return LT_ERROR;
     *state = st;
@@ -231,7 +373,8 @@ static lt_status transpose_conv_invoke(lt_context *ctx, lt_node *node) {
     (void)ctx;
     const transpose_conv_state *st = node->state;
     const lt_tensor *bias = node->n_inputs > TC_BIAS ? node->inputs[TC_BIAS] : NULL;
-    st->fn(st, node->inputs[TC_INPUT], node->inputs[TC_WEIGHTS], bias, node->outputs[0]);
+    st->fn(st, node->inputs[TC_INPUT], node->inputs[TC_WEIGHTS], bias, node->outputs[0],
+           node->scratch);
     return LT_OK;
 }
 
