@@ -417,7 +417,11 @@ class Interpreter:
     # ---- tensor data --------------------------------------------------------------------
 
     def set_tensor(self, tensor_index, value):
-        """Copies `value` into a tensor. Its dtype and shape must equal the tensor's exactly.
+        """Copies `value` into a tensor. Its dtype and shape must equal the tensor's exactly
+        (a NumPy array, or anything np.asarray turns into one: a Python float list becomes
+        float64 and is refused for a float32 tensor, as in TensorFlow Lite). Any memory
+        layout is accepted: non-contiguous arrays, the tensor's dtype in the other byte order
+        (converted to native order), even a view of the tensor itself.
 
         Raises:
           ValueError: on a dtype or shape mismatch, a bad index, a constant tensor, or before
@@ -438,6 +442,12 @@ class Interpreter:
             info = self._info(native, tensor)
             dtype = _numpy_type_for_data(info, tensor)
             value = np.asarray(value)
+            if (value.dtype != np.dtype(dtype) and value.dtype.byteorder not in "=|"
+                    and value.dtype.newbyteorder("=") == np.dtype(dtype)):
+                # The right type in the other byte order (e.g. '>f4'): the C side copies raw
+                # bytes, so convert to native order instead of storing swapped values (or
+                # reporting "got float32 but expected float32").
+                value = value.astype(dtype)
             if value.dtype != np.dtype(dtype):
                 raise ValueError(
                     f"Cannot set tensor: got value of type {value.dtype.name} but expected type "
@@ -453,6 +463,10 @@ class Interpreter:
                     "shape."
                 )
             value = np.ascontiguousarray(value)
+            if _overlaps_tensor(native, tensor, value):
+                # A view of this tensor (or of one sharing its arena memory): the C copy is a
+                # memcpy, undefined for overlapping memory, so copy out first.
+                value = value.copy()
             if lib.lt_interpreter_set_tensor(native.interp, tensor, ffi.from_buffer(value),
                                              value.nbytes) != lib.LT_OK:
                 raise ValueError(f"Cannot set tensor: {native.last_error()}")
@@ -489,7 +503,10 @@ class Interpreter:
 
         Writing to the view writes the tensor (constant tensors give a read-only view). As in
         TensorFlow Lite, hold the function, not the array: allocate_tensors() and
-        resize_tensor_input() raise RuntimeError while such an array is alive.
+        resize_tensor_input() raise RuntimeError while such an array (or a slice of one) is
+        alive, so a view never shows moved or freed memory. After close(), or once the
+        Interpreter is gone, a live view keeps the native memory it shows until it is
+        dropped; calling the function then raises ValueError.
         """
         self._checked_index(self._open(), tensor_index)
         index = operator.index(tensor_index)
@@ -788,3 +805,14 @@ def _ensure_no_live_views(native, call):
     if native.live_views:
         action = "Resizing" if call.startswith("resize") else "Allocating"
         raise RuntimeError(_LIVE_VIEWS_MESSAGE.format(action=action, call=call))
+
+
+def _overlaps_tensor(native, tensor, value):
+    """Whether a C-contiguous array's memory overlaps the tensor's current buffer (of
+    value.nbytes bytes: the caller checked dtype and shape)."""
+    data = lib.lt_interpreter_tensor_data(native.interp, tensor)
+    if data == ffi.NULL or value.nbytes == 0:
+        return False
+    start = int(ffi.cast("uintptr_t", data))
+    address = value.__array_interface__["data"][0]
+    return address < start + value.nbytes and start < address + value.nbytes

@@ -344,6 +344,13 @@ static lt_interpreter *create_interpreter(const lt_model *model, const lt_option
         return NULL;
     }
     lt_options opts = options ? *options : lt_options_default();
+    if (opts.num_threads > LT_MAX_THREADS) {
+        /* Refused before anything is allocated: a pool of INT_MAX workers would reserve
+         * gigabytes for thread handles and start threads until the system refuses. */
+        set_create_error(err, err_len, "options.num_threads is %d; at most %d "
+                         "(LT_MAX_THREADS) are supported", opts.num_threads, LT_MAX_THREADS);
+        return NULL;
+    }
     int isa = parent != NULL ? parent->ctx.isa : LT_ISA_PORTABLE;
     size_t total;
     if ((parent == NULL && !choose_isa(&opts, &isa, err, err_len)) ||
@@ -964,7 +971,9 @@ lt_status lt_interpreter_set_tensor(lt_interpreter *it, int tensor, const void *
                              t->name);
     if (bytes > 0) {
         if (data == NULL) return lt_ctx_errorf(&it->ctx, "data is NULL");
-        memcpy(t->data, data, bytes);
+        /* memmove: `data` may be (part of) this tensor's own memory, e.g. a pointer from
+         * lt_interpreter_tensor_data or a binding's view of it, where memcpy is undefined. */
+        memmove(t->data, data, bytes);
     }
     return LT_OK;
 }
@@ -975,7 +984,7 @@ lt_status lt_interpreter_get_tensor(lt_interpreter *it, int tensor, void *data, 
     if (t == NULL) return LT_ERROR;
     if (bytes > 0) {
         if (data == NULL) return lt_ctx_errorf(&it->ctx, "destination is NULL");
-        memcpy(data, t->data, bytes);
+        memmove(data, t->data, bytes); /* as in set: the destination may overlap */
     }
     return LT_OK;
 }

@@ -16,7 +16,18 @@
  * Every call that can fail returns a status; the message is in lt_interpreter_error(), or in
  * the caller's `err` buffer for calls that create objects. Nothing here prints or aborts.
  * A model must outlive the interpreters made from it; one interpreter must not be used from
- * two threads at once, but separate interpreters may run concurrently. */
+ * two threads at once, but separate interpreters may run concurrently.
+ *
+ * Bad calls. Every argument is checked: NULL handles and NULL pointers, indices (tensor,
+ * input, output, node, signature, profile entry) out of range, negative dimensions, ranks
+ * outside 0..8, byte counts that differ from the tensor's, calls out of order (invoke, set,
+ * get before allocate or after a resize without allocate, or after a failed allocate) give
+ * LT_ERROR with a message in lt_interpreter_error() (or -1 / 0 / NULL for the queries, as
+ * documented with each), and leave the interpreter usable: a failed call changes nothing, a
+ * failed allocate leaves it unallocated. lt_model_free(NULL) and lt_interpreter_free(NULL) do
+ * nothing. What C cannot check is a handle used after it was freed (its memory is gone):
+ * free each handle once, and set your pointer to NULL after freeing it. The data given to
+ * set_tensor and the buffer given to get_tensor may overlap the tensor's own memory. */
 #ifndef LITERT_LITERT_H
 #define LITERT_LITERT_H
 
@@ -119,7 +130,8 @@ typedef struct lt_allocator {
 } lt_allocator;
 
 typedef struct lt_options {
-    int num_threads; /* <= 0: let the runtime choose; 1: run on the calling thread only */
+    int num_threads; /* <= 0: let the runtime choose; 1: run on the calling thread only;
+                      * more than LT_MAX_THREADS: lt_interpreter_create fails */
     int isa;         /* highest LT_ISA_* level the kernels may use; LT_ISA_BEST (0): no cap */
     lt_allocator allocator; /* the interpreter's heap (tables, op state, arena) */
     /* Cap on the memory a plan may take (activations, scratch, op state, packed weights: what
@@ -128,6 +140,9 @@ typedef struct lt_options {
      * default): LT_DEFAULT_MAX_MEMORY_BYTES. Raise it for models that really need more. */
     size_t max_memory_bytes;
 } lt_options;
+
+/* The most threads lt_options.num_threads may ask for. */
+#define LT_MAX_THREADS 1024
 
 /* The default cap of lt_options.max_memory_bytes: 1 GiB. */
 #define LT_DEFAULT_MAX_MEMORY_BYTES ((size_t)1 << 30)

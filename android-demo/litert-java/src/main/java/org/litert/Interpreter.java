@@ -35,6 +35,8 @@ import java.util.Map;
  *  </ul>
  *  Unlike TensorFlow Lite's Java API, a Java array of another shape is an error rather than a
  *  silent resize (as in the Python API): call {@link #resizeInput} first to change shapes.
+ *  For a tensor with no elements (a batch of 0) any empty array of its rank fits, since an
+ *  empty Java array does not keep its inner lengths ({@code new float[0][8][8][1]}).
  *
  *  <p>Errors: IllegalArgumentException for a bad model, index, type, shape or size (and for a
  *  failure of the runtime, with its message); IllegalStateException for any use after
@@ -180,8 +182,15 @@ public final class Interpreter implements AutoCloseable {
     if (outputs == null || outputs.isEmpty()) {
       throw new IllegalArgumentException("outputs must not be null or empty");
     }
-    for (Map.Entry<Integer, ?> entry : outputs.entrySet()) {
-      Integer index = entry.getKey();
+    // Keys are checked as Objects: a raw Map (or one filled through unchecked casts) may hold
+    // keys of other types, which would otherwise fail later with a ClassCastException.
+    for (Map.Entry<?, ?> entry : outputs.entrySet()) {
+      Object key = entry.getKey();
+      if (key != null && !(key instanceof Integer)) {
+        throw new IllegalArgumentException("output keys must be Integer output indices, got a "
+            + key.getClass().getName() + " (" + key + ")");
+      }
+      Integer index = (Integer) key;
       if (index == null || index < 0 || index >= outputCount) {
         throw new IllegalArgumentException("output index " + index + " out of range (the "
             + "model has " + outputCount + " output(s))");
@@ -520,6 +529,20 @@ public final class Interpreter implements AutoCloseable {
     }
   }
 
+  /** Whether `known` (the shape of an empty array, known up to its first 0) is a prefix of
+   *  `shape` that ends in that 0. */
+  private static boolean isEmptyPrefix(int[] known, int[] shape) {
+    if (known.length == 0 || known.length > shape.length || known[known.length - 1] != 0) {
+      return false;
+    }
+    for (int d = 0; d < known.length; d++) {
+      if (known[d] != shape[d]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   /** Checks element type and shape of a Java array against the tensor and returns the
    *  dimensions to walk it with: the tensor's shape, or [elements] for a flat array. */
   private static int[] checkArray(TensorFacts t, Object array, JavaArrays.Kind kind) {
@@ -534,7 +557,13 @@ public final class Interpreter implements AutoCloseable {
     if (rank == 1 && java.lang.reflect.Array.getLength(array) == n) {
       return new int[] {n}; // flat, row-major
     }
-    if (rank != t.shape.length || !Arrays.equals(JavaArrays.shape(array), t.shape)) {
+    int[] arrayShape = JavaArrays.shape(array);
+    if (rank == t.shape.length && n == 0 && isEmptyPrefix(arrayShape, t.shape)) {
+      // An empty array (new float[0][8][8][1]) has no rows to show its inner dimensions:
+      // its shape is known up to the first 0, which must be where the tensor has its 0.
+      return t.shape;
+    }
+    if (rank != t.shape.length || !Arrays.equals(arrayShape, t.shape)) {
       throw new IllegalArgumentException(t.what + ": the Java array has shape "
           + Arrays.toString(JavaArrays.shape(array)) + "; pass an array of shape "
           + Arrays.toString(t.shape) + " or a flat one of " + n + " elements"
