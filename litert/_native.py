@@ -105,6 +105,7 @@ lt_status lt_interpreter_get_tensor(lt_interpreter *interp, int tensor, void *da
                                     size_t bytes);
 
 const char *lt_version(void);
+lt_status lt_interpreter_reset_variables(lt_interpreter *interp);
 
 lt_status lt_interpreter_set_profiling(lt_interpreter *interp, int enabled);
 int lt_interpreter_profiling(const lt_interpreter *interp);

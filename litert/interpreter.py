@@ -295,6 +295,13 @@ class Interpreter:
             if _lt_invoke(native.interp) != _LT_OK:
                 raise RuntimeError(native.last_error())
 
+    def reset_all_variables(self):
+        """Puts every variable tensor (e.g. an LSTM's state, which carries over from one
+        invoke() to the next) back to its initial value, as tf.lite.Interpreter does."""
+        with self._session() as native:
+            if lib.lt_interpreter_reset_variables(native.interp) != lib.LT_OK:
+                raise RuntimeError(native.last_error())
+
     def resize_tensor_input(self, input_index, tensor_size, strict=False):
         """Changes the shape of an input tensor; call allocate_tensors() afterwards.
 

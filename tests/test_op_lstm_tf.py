@@ -432,3 +432,21 @@ def test_bad_weight_shape():
     model, _ = build_lstm(1, 2, 3, 5, n_out=4)
     with pytest.raises(RuntimeError, match="n_output 4 differs from n_cell 5"):
         _allocate(model)
+
+
+def test_reset_all_variables_starts_a_new_sequence_like_tflite():
+    """reset_all_variables() zeroes the LSTM state: the next invoke repeats the first one,
+    in both runtimes."""
+    model, _ = keras_lstm(1, 5, 4, 7)
+    x = _rand((1, 5, 4), 4)
+    outs = []
+    for interp in _interpreters(model):
+        interp.allocate_tensors()
+        first = _feed(interp, [x])
+        second = _feed(interp, [x])
+        interp.reset_all_variables()
+        again = _feed(interp, [x])
+        assert np.abs(first[0] - second[0]).max() > 1e-3
+        np.testing.assert_array_equal(again[0], first[0])
+        outs.append(first[0])
+    np.testing.assert_allclose(outs[0], outs[1], **FLOAT_TOL)

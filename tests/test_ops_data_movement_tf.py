@@ -508,3 +508,46 @@ _F = np.float32
         "cast-type", "tile-quant"])
 def test_bad_models(model, match):
     _expect_error(model(), match)
+
+
+# ---- REVERSE_V2 ------------------------------------------------------------------------------
+
+def _reverses(x):
+    tf = tom.tf()
+    # TensorFlow Lite's kernel takes only consecutive axes; ours takes any set.
+    return (tf.reverse(x, [1]), tf.reverse(x, [2, 3]), tf.reverse(x, [0, 1, 2, 3]))
+
+
+@pytest.mark.parametrize("dtype,quant", [(np.float32, None), (np.int32, None),
+                                         (np.float32, "int8")])
+def test_reverse_v2(dtype, quant):
+    out = check(_reverses, [((2, 3, 1, 5), dtype)], ["REVERSE_V2"],
+                key=f"dm-reverse-{np.dtype(dtype)}-{quant}", quant=quant)
+    if quant is None:
+        x = sample((2, 3, 1, 5), dtype)
+        np.testing.assert_array_equal(out[0], x[:, ::-1])
+        np.testing.assert_array_equal(out[1], x[:, :, ::-1, ::-1])
+
+
+def test_reverse_v2_rejects_a_repeated_axis():
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 3], np.float32)
+    axes = mb.constant("axes", np.array([1, -1], np.int32))
+    y = mb.tensor("y", [2, 3], np.float32)
+    mb.op("REVERSE_V2", [x, axes], [y], "ReverseV2Options", {})
+    mb.output(y)
+    with pytest.raises(RuntimeError, match=r"REVERSE_V2.*axis 1 is given twice"):
+        Interpreter(model_content=mb.build()).allocate_tensors()
+
+
+def test_reverse_v2_any_set_of_axes_against_numpy():
+    """Axes that are not consecutive (TensorFlow Lite refuses them at invoke)."""
+    mb = ModelBuilder()
+    x = mb.input("x", [2, 3, 4], np.float32)
+    axes = mb.constant("axes", np.array([-1, 0], np.int64))
+    y = mb.tensor("y", [2, 3, 4], np.float32)
+    mb.op("REVERSE_V2", [x, axes], [y], "ReverseV2Options", {})
+    mb.output(y)
+    value = sample((2, 3, 4), np.float32)
+    (got,) = tom.run_all(Interpreter(model_content=mb.build()), [value])
+    np.testing.assert_array_equal(got, value[::-1, :, ::-1])

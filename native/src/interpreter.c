@@ -919,6 +919,18 @@ lt_status lt_interpreter_invoke(lt_interpreter *it) {
     return LT_OK;
 }
 
+lt_status lt_interpreter_reset_variables(lt_interpreter *it) {
+    if (it == NULL) return LT_ERROR;
+    for (int32_t i = 0; i < it->n_tensors; i++) {
+        const lt_model_tensor *mt = &it->graph->tensors[i];
+        lt_tensor *t = &it->tensors[i];
+        if (!t->is_variable || t->bytes == 0) continue;
+        if (mt->data != NULL) memcpy(t->data, mt->data, t->bytes); /* sizes checked at load */
+        else memset(t->data, 0, t->bytes);
+    }
+    return LT_OK;
+}
+
 size_t lt_interpreter_arena_bytes(const lt_interpreter *it) { return it ? it->arena_bytes : 0; }
 
 static lt_tensor *tensor_at(const lt_interpreter *it, int tensor) {

@@ -60,6 +60,7 @@ const lt_op *lt_find_builtin_op(int code) {
     case LT_OP_PACK: return &lt_op_pack;
     case LT_OP_DENSIFY: return &lt_op_densify;
     case LT_OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return &lt_op_unidirectional_sequence_lstm;
+    case LT_OP_REVERSE_V2: return &lt_op_reverse_v2;
     case LT_OP_ARG_MAX: return &lt_op_arg_max;
     case LT_OP_ARG_MIN: return &lt_op_arg_min;
     case LT_OP_POW: return &lt_op_pow;

@@ -176,6 +176,9 @@ LT_API lt_status lt_interpreter_resize_input(lt_interpreter *interp, int i, cons
  * interpreter from lt_interpreter_create_in from the rest of its memory. */
 LT_API lt_status lt_interpreter_allocate(lt_interpreter *interp);
 LT_API lt_status lt_interpreter_invoke(lt_interpreter *interp);
+/* Puts every variable tensor (the state an LSTM carries from one invoke to the next) back to
+ * its value in the file, zero where the file gives none: to start a new sequence. */
+LT_API lt_status lt_interpreter_reset_variables(lt_interpreter *interp);
 /* Bytes of the activation arena planned by the last allocate. */
 LT_API size_t lt_interpreter_arena_bytes(const lt_interpreter *interp);
 
