@@ -1,4 +1,4 @@
-/* Builtin op code -> implementation. */
+/* Builtin op code -> implementation (the core set, or all ops: LITERT_OPS in CMake). */
 #include <string.h>
 
 #include "op_registry.h"
@@ -59,6 +59,7 @@ const lt_op *lt_find_builtin_op(int code) {
     case LT_OP_SHAPE: return &lt_op_shape;
     case LT_OP_PACK: return &lt_op_pack;
     case LT_OP_DENSIFY: return &lt_op_densify;
+#if !defined(LITERT_CORE_OPS_ONLY) /* the extended set (LITERT_OPS=all in CMake) */
     case LT_OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return &lt_op_unidirectional_sequence_lstm;
     case LT_OP_REVERSE_V2: return &lt_op_reverse_v2;
     case LT_OP_ARG_MAX: return &lt_op_arg_max;
@@ -88,6 +89,7 @@ const lt_op *lt_find_builtin_op(int code) {
     case LT_OP_LOGICAL_AND: return &lt_op_logical_and;
     case LT_OP_LOGICAL_OR: return &lt_op_logical_or;
     case LT_OP_LOGICAL_NOT: return &lt_op_logical_not;
+#endif
     default: return NULL;
     }
 }
@@ -97,7 +99,11 @@ const lt_op *lt_find_default_custom_op(const char *name) {
         const char *name;
         const lt_op *op;
     } k_defaults[] = {
+#if !defined(LITERT_CORE_OPS_ONLY)
         {"Convolution2DTransposeBias", &lt_op_convolution_2d_transpose_bias}, /* MediaPipe */
+#else
+        {"", NULL}, /* the core op set has no custom ops of its own */
+#endif
     };
     if (name == NULL || name[0] == '\0') return NULL;
     for (size_t i = 0; i < sizeof k_defaults / sizeof k_defaults[0]; i++)

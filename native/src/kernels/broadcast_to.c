@@ -44,7 +44,7 @@ static lt_status broadcast_to_prepare(lt_context *ctx, lt_node *node) {
         const int64_t v = dm_index_at(sh, d);
         if (v < 0 || v > INT32_MAX)
             return lt_ctx_error(ctx, node, "shape[%d] is %lld; expected an extent in [0, %d]", d,
-                                (long long)v, INT32_MAX);
+                                (long long)v, (int)INT32_MAX);
         s.dims[d] = (int32_t)v;
     }
     int64_t in_strides[LT_MAX_RANK], count[LT_MAX_RANK], step[LT_MAX_RANK];

@@ -36,65 +36,47 @@ static inline int32_t rescale(const cmp_params *p, int which, int32_t q) {
 /* BOOL as bytes, any nonzero byte true (a C bool holding another byte is undefined). */
 #define LOAD_BOOL(p, which, x) ((x) != 0)
 
-/* The three row shapes of the broadcast walker for `a OP b` on element type T. */
-#define DEFINE_CMP_ROWS(NAME, T, LOAD, OP)                                                    \
-    static void NAME##_vv(const void *a_, const void *b_, void *out_, int64_t n,              \
-                          const void *params) {                                               \
-        const cmp_params *p = params;                                                         \
-        (void)p;                                                                              \
-        const T *a = a_, *b = b_;                                                             \
-        uint8_t *out = out_;                                                                     \
-        for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)(LOAD(p, 0, a[i]) OP LOAD(p, 1, b[i]));       \
-    }                                                                                         \
-    static void NAME##_sv(const void *a_, const void *b_, void *out_, int64_t n,              \
-                          const void *params) {                                               \
-        const cmp_params *p = params;                                                         \
-        (void)p;                                                                              \
-        const T *b = b_;                                                                      \
-        const T a0 = *(const T *)a_;                                                          \
-        uint8_t *out = out_;                                                                     \
-        for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)(LOAD(p, 0, a0) OP LOAD(p, 1, b[i]));         \
-    }                                                                                         \
-    static void NAME##_vs(const void *a_, const void *b_, void *out_, int64_t n,              \
-                          const void *params) {                                               \
-        const cmp_params *p = params;                                                         \
-        (void)p;                                                                              \
-        const T *a = a_;                                                                      \
-        const T b0 = *(const T *)b_;                                                          \
-        uint8_t *out = out_;                                                                     \
-        for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)(LOAD(p, 0, a[i]) OP LOAD(p, 1, b0));         \
-    }                                                                                         \
-    static const lt_bcast_rows NAME##_rows = {NAME##_vv, NAME##_sv, NAME##_vs};
+/* One pass per type computes the order of a and b as a 3-bit code, bit 0 = a < b,
+ * bit 1 = a == b, bit 2 = a > b (0 when unordered: a NaN); a second pass turns codes into
+ * each op's answer through a mask of the codes it accepts. Six ops then share one row
+ * function per type instead of one per (op, type), which keeps the library small. */
+enum { ORDER_LT = 1, ORDER_EQ = 2, ORDER_GT = 4 };
 
-/* All six comparisons for one type, and the table of them in cmp_kind order. */
-#define DEFINE_CMP_TYPE(TAG, T, LOAD)                                                         \
-    DEFINE_CMP_ROWS(lt_##TAG, T, LOAD, <)                                                     \
-    DEFINE_CMP_ROWS(le_##TAG, T, LOAD, <=)                                                    \
-    DEFINE_CMP_ROWS(gt_##TAG, T, LOAD, >)                                                     \
-    DEFINE_CMP_ROWS(ge_##TAG, T, LOAD, >=)                                                    \
-    DEFINE_CMP_ROWS(eq_##TAG, T, LOAD, ==)                                                    \
-    DEFINE_CMP_ROWS(ne_##TAG, T, LOAD, !=)                                                    \
-    static const lt_bcast_rows *const TAG##_table[CMP_KINDS] = {                              \
-        &lt_##TAG##_rows, &le_##TAG##_rows, &gt_##TAG##_rows,                                 \
-        &ge_##TAG##_rows, &eq_##TAG##_rows, &ne_##TAG##_rows};
+#define DEFINE_ORDER_ROWS(NAME, T, LOAD)                                                      \
+    static inline uint8_t NAME##_order(const void *params, T a, T b) {                       \
+        const cmp_params *p = params;                                                         \
+        (void)p;                                                                              \
+        return (uint8_t)((LOAD(p, 0, a) < LOAD(p, 1, b) ? ORDER_LT : 0) |                     \
+                         (LOAD(p, 0, a) == LOAD(p, 1, b) ? ORDER_EQ : 0) |                    \
+                         (LOAD(p, 0, a) > LOAD(p, 1, b) ? ORDER_GT : 0));                     \
+    }                                                                                         \
+    LT_BCAST_DEFINE_ROWS(NAME, T, uint8_t, NAME##_order)
 
-DEFINE_CMP_TYPE(f32, float, LOAD_PLAIN)
-DEFINE_CMP_TYPE(i32, int32_t, LOAD_PLAIN)
-DEFINE_CMP_TYPE(i64, int64_t, LOAD_PLAIN)
-DEFINE_CMP_TYPE(q8, int8_t, LOAD_QUANT)
-DEFINE_CMP_TYPE(qu8, uint8_t, LOAD_QUANT)
-DEFINE_CMP_ROWS(eq_b, uint8_t, LOAD_BOOL, ==)
-DEFINE_CMP_ROWS(ne_b, uint8_t, LOAD_BOOL, !=)
+DEFINE_ORDER_ROWS(order_f32, float, LOAD_PLAIN)
+DEFINE_ORDER_ROWS(order_i32, int32_t, LOAD_PLAIN)
+DEFINE_ORDER_ROWS(order_i64, int64_t, LOAD_PLAIN)
+DEFINE_ORDER_ROWS(order_q8, int8_t, LOAD_QUANT)
+DEFINE_ORDER_ROWS(order_qu8, uint8_t, LOAD_QUANT)
+DEFINE_ORDER_ROWS(order_b, uint8_t, LOAD_BOOL)
+
+/* The order codes (bit k = code k) for which each op answers true, in cmp_kind order. */
+static const uint8_t k_accepts[CMP_KINDS] = {
+    1u << ORDER_LT,                       /* LESS */
+    1u << ORDER_LT | 1u << ORDER_EQ,      /* LESS_EQUAL */
+    1u << ORDER_GT,                       /* GREATER */
+    1u << ORDER_GT | 1u << ORDER_EQ,      /* GREATER_EQUAL */
+    1u << ORDER_EQ,                       /* EQUAL */
+    1u << 0 | 1u << ORDER_LT | 1u << ORDER_GT, /* NOT_EQUAL (unordered included) */
+};
 
 static const lt_bcast_rows *rows_for(cmp_kind kind, lt_type type) {
     switch (type) {
-    case LT_FLOAT32: return f32_table[kind];
-    case LT_INT32: return i32_table[kind];
-    case LT_INT64: return i64_table[kind];
-    case LT_INT8: return q8_table[kind];
-    case LT_UINT8: return qu8_table[kind];
-    case LT_BOOL:
-        return kind == CMP_EQUAL ? &eq_b_rows : kind == CMP_NOT_EQUAL ? &ne_b_rows : NULL;
+    case LT_FLOAT32: return &order_f32_rows;
+    case LT_INT32: return &order_i32_rows;
+    case LT_INT64: return &order_i64_rows;
+    case LT_INT8: return &order_q8_rows;
+    case LT_UINT8: return &order_qu8_rows;
+    case LT_BOOL: return kind == CMP_EQUAL || kind == CMP_NOT_EQUAL ? &order_b_rows : NULL;
     default: return NULL;
     }
 }
@@ -102,6 +84,7 @@ static const lt_bcast_rows *rows_for(cmp_kind kind, lt_type type) {
 typedef struct cmp_state {
     lt_bcast_plan plan;
     const lt_bcast_rows *rows;
+    uint8_t accepts;     /* k_accepts of the op */
     size_t elem_size;
     cmp_params params;
 } cmp_state;
@@ -153,6 +136,7 @@ static lt_status cmp_prepare(lt_context *ctx, lt_node *node, cmp_kind kind) {
                             lt_shape_str(&b->shape, b_str, sizeof b_str));
     if (lt_node_set_output_shape(ctx, node, 0, &out_shape) != LT_OK) return LT_ERROR;
     st->rows = rows;
+    st->accepts = k_accepts[kind];
     st->elem_size = lt_type_size(a->type);
     node->state = st;
     return LT_OK;
@@ -161,8 +145,11 @@ static lt_status cmp_prepare(lt_context *ctx, lt_node *node, cmp_kind kind) {
 static lt_status cmp_invoke(lt_context *ctx, lt_node *node) {
     (void)ctx;
     const cmp_state *st = node->state;
+    uint8_t *out = node->outputs[0]->data;
     lt_bcast_run(&st->plan, st->rows, &st->params, node->inputs[0]->data, st->elem_size,
-                 node->inputs[1]->data, st->elem_size, node->outputs[0]->data, 1);
+                 node->inputs[1]->data, st->elem_size, out, 1);
+    const int64_t n = st->plan.out_elements;
+    for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)(st->accepts >> out[i] & 1u);
     return LT_OK;
 }
 

@@ -26,6 +26,30 @@ typedef struct lt_bcast_rows {
     lt_bcast_row_fn vs; /* out[i] = a[i] (op) b[0]: b is one element repeated along the row */
 } lt_bcast_rows;
 
+/* Defines the three row functions NAME##_vv / _sv / _vs and `static const lt_bcast_rows
+ * NAME##_rows` for out[i] = FN(params, a, b), with operands of type TIN and results of type
+ * TOUT. FN is a function (or function-like macro) taking the row functions' `params`. */
+#define LT_BCAST_DEFINE_ROWS(NAME, TIN, TOUT, FN)                                            \
+    static void NAME##_vv(const void *a_, const void *b_, void *out_, int64_t n,              \
+                          const void *params) {                                               \
+        const TIN *a = a_, *b = b_;                                                           \
+        TOUT *out = out_;                                                                     \
+        for (int64_t i = 0; i < n; i++) out[i] = (TOUT)FN(params, a[i], b[i]);                \
+    }                                                                                         \
+    static void NAME##_sv(const void *a_, const void *b_, void *out_, int64_t n,              \
+                          const void *params) {                                               \
+        const TIN a0 = *(const TIN *)a_, *b = b_;                                             \
+        TOUT *out = out_;                                                                     \
+        for (int64_t i = 0; i < n; i++) out[i] = (TOUT)FN(params, a0, b[i]);                  \
+    }                                                                                         \
+    static void NAME##_vs(const void *a_, const void *b_, void *out_, int64_t n,              \
+                          const void *params) {                                               \
+        const TIN *a = a_, b0 = *(const TIN *)b_;                                             \
+        TOUT *out = out_;                                                                     \
+        for (int64_t i = 0; i < n; i++) out[i] = (TOUT)FN(params, a[i], b0);                  \
+    }                                                                                         \
+    static const lt_bcast_rows NAME##_rows = {NAME##_vv, NAME##_sv, NAME##_vs};
+
 typedef struct lt_bcast_plan {
     int32_t rank;                    /* merged rank, >= 1 (rank 1 = a single row) */
     int64_t dims[LT_MAX_RANK];       /* merged output extents, outermost first */

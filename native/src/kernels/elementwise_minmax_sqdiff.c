@@ -32,22 +32,48 @@ _Static_assert((uintmax_t)INT_MAX < (uintmax_t)UINT32_MAX,
 
 typedef enum plain_kind { PLAIN_MAXIMUM, PLAIN_MINIMUM, PLAIN_SQUARED_DIFFERENCE } plain_kind;
 
-static inline float max_f32(float a, float b) { return a > b ? a : b; }
-static inline float min_f32(float a, float b) { return a < b ? a : b; }
-static inline float sqdiff_f32(float a, float b) {
+static inline float max_f32(const void *p, float a, float b) {
+    (void)p;
+    return a > b ? a : b;
+}
+static inline float min_f32(const void *p, float a, float b) {
+    (void)p;
+    return a < b ? a : b;
+}
+static inline float sqdiff_f32(const void *p, float a, float b) {
+    (void)p;
     const float d = a - b;
     return d * d;
 }
-static inline int32_t max_i32(int32_t a, int32_t b) { return a > b ? a : b; }
-static inline int32_t min_i32(int32_t a, int32_t b) { return a < b ? a : b; }
-static inline int32_t sqdiff_i32(int32_t a, int32_t b) {
+static inline int32_t max_i32(const void *p, int32_t a, int32_t b) {
+    (void)p;
+    return a > b ? a : b;
+}
+static inline int32_t min_i32(const void *p, int32_t a, int32_t b) {
+    (void)p;
+    return a < b ? a : b;
+}
+static inline int32_t sqdiff_i32(const void *p, int32_t a, int32_t b) {
+    (void)p;
     const uint32_t d = (uint32_t)a - (uint32_t)b;
     return (int32_t)(d * d);
 }
-static inline int8_t max_i8(int8_t a, int8_t b) { return a > b ? a : b; }
-static inline int8_t min_i8(int8_t a, int8_t b) { return a < b ? a : b; }
-static inline int64_t max_i64(int64_t a, int64_t b) { return a > b ? a : b; }
-static inline int64_t min_i64(int64_t a, int64_t b) { return a < b ? a : b; }
+static inline int8_t max_i8(const void *p, int8_t a, int8_t b) {
+    (void)p;
+    return a > b ? a : b;
+}
+static inline int8_t min_i8(const void *p, int8_t a, int8_t b) {
+    (void)p;
+    return a < b ? a : b;
+}
+static inline int64_t max_i64(const void *p, int64_t a, int64_t b) {
+    (void)p;
+    return a > b ? a : b;
+}
+static inline int64_t min_i64(const void *p, int64_t a, int64_t b) {
+    (void)p;
+    return a < b ? a : b;
+}
 
 /* int8 SQUARED_DIFFERENCE parameters (see the top comment). */
 typedef struct sqdiff_q8_params {
@@ -57,7 +83,8 @@ typedef struct sqdiff_q8_params {
 
 enum { SQDIFF_Q8_LEFT_SHIFT = 7 };
 
-static inline int8_t sqdiff_q8(int8_t a, int8_t b, const sqdiff_q8_params *p) {
+static inline int8_t sqdiff_q8(const void *params, int8_t a, int8_t b) {
+    const sqdiff_q8_params *p = params;
     const int32_t sa = lt_multiply_by_quantized_multiplier_smaller_than_one(
         (a - p->a_zero_point) * (1 << SQDIFF_Q8_LEFT_SHIFT), p->a_mult.multiplier,
         p->a_mult.shift);
@@ -71,50 +98,10 @@ static inline int8_t sqdiff_q8(int8_t a, int8_t b, const sqdiff_q8_params *p) {
     return (int8_t)(v < INT8_MIN ? INT8_MIN : (v > INT8_MAX ? INT8_MAX : v));
 }
 
-static void sqdiff_q8_vv(const void *a_, const void *b_, void *out_, int64_t n,
-                         const void *params) {
-    const int8_t *a = a_, *b = b_;
-    int8_t *out = out_;
-    for (int64_t i = 0; i < n; i++) out[i] = sqdiff_q8(a[i], b[i], params);
-}
-static void sqdiff_q8_sv(const void *a_, const void *b_, void *out_, int64_t n,
-                         const void *params) {
-    const int8_t a = *(const int8_t *)a_, *b = b_;
-    int8_t *out = out_;
-    for (int64_t i = 0; i < n; i++) out[i] = sqdiff_q8(a, b[i], params);
-}
-static void sqdiff_q8_vs(const void *a_, const void *b_, void *out_, int64_t n,
-                         const void *params) {
-    const int8_t *a = a_, b = *(const int8_t *)b_;
-    int8_t *out = out_;
-    for (int64_t i = 0; i < n; i++) out[i] = sqdiff_q8(a[i], b, params);
-}
-static const lt_bcast_rows sqdiff_q8_rows = {sqdiff_q8_vv, sqdiff_q8_sv, sqdiff_q8_vs};
+LT_BCAST_DEFINE_ROWS(sqdiff_q8, int8_t, int8_t, sqdiff_q8)
 
-/* The three row shapes of the broadcast walker (see elementwise_broadcast.h) for FN on T. */
-#define DEFINE_ROWS(FN, T)                                                                    \
-    static void FN##_vv(const void *a_, const void *b_, void *out_, int64_t n,                \
-                        const void *params) {                                                 \
-        (void)params;                                                                         \
-        const T *a = a_, *b = b_;                                                             \
-        T *out = out_;                                                                        \
-        for (int64_t i = 0; i < n; i++) out[i] = FN(a[i], b[i]);                              \
-    }                                                                                         \
-    static void FN##_sv(const void *a_, const void *b_, void *out_, int64_t n,                \
-                        const void *params) {                                                 \
-        (void)params;                                                                         \
-        const T a = *(const T *)a_, *b = b_;                                                  \
-        T *out = out_;                                                                        \
-        for (int64_t i = 0; i < n; i++) out[i] = FN(a, b[i]);                                 \
-    }                                                                                         \
-    static void FN##_vs(const void *a_, const void *b_, void *out_, int64_t n,                \
-                        const void *params) {                                                 \
-        (void)params;                                                                         \
-        const T *a = a_, b = *(const T *)b_;                                                  \
-        T *out = out_;                                                                        \
-        for (int64_t i = 0; i < n; i++) out[i] = FN(a[i], b);                                 \
-    }                                                                                         \
-    static const lt_bcast_rows FN##_rows = {FN##_vv, FN##_sv, FN##_vs};
+/* The row functions of the broadcast walker (see elementwise_broadcast.h) for FN on T. */
+#define DEFINE_ROWS(FN, T) LT_BCAST_DEFINE_ROWS(FN, T, T, FN)
 
 DEFINE_ROWS(max_f32, float)
 DEFINE_ROWS(min_f32, float)

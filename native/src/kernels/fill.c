@@ -46,7 +46,7 @@ static lt_status fill_prepare(lt_context *ctx, lt_node *node) {
         const int64_t v = dm_index_at(dims, d);
         if (v < 0 || v > INT32_MAX)
             return lt_ctx_error(ctx, node, "dims[%d] is %lld; expected an extent in [0, %d]", d,
-                                (long long)v, INT32_MAX);
+                                (long long)v, (int)INT32_MAX);
         s.dims[d] = (int32_t)v;
     }
     return lt_node_set_output_shape(ctx, node, 0, &s);

@@ -6,32 +6,17 @@
 #include "elementwise_broadcast.h"
 #include "kernels.h"
 
-#define DEFINE_LOGIC_ROWS(NAME, OP)                                                           \
-    static void NAME##_vv(const void *a_, const void *b_, void *out_, int64_t n,              \
-                          const void *params) {                                               \
-        (void)params;                                                                         \
-        const uint8_t *a = a_, *b = b_;                                                          \
-        uint8_t *out = out_;                                                                     \
-        for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)((a[i] != 0) OP (b[i] != 0));                                \
-    }                                                                                         \
-    static void NAME##_sv(const void *a_, const void *b_, void *out_, int64_t n,              \
-                          const void *params) {                                               \
-        (void)params;                                                                         \
-        const uint8_t a0 = *(const uint8_t *)a_, *b = b_;                                           \
-        uint8_t *out = out_;                                                                     \
-        for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)((a0 != 0) OP (b[i] != 0));                                  \
-    }                                                                                         \
-    static void NAME##_vs(const void *a_, const void *b_, void *out_, int64_t n,              \
-                          const void *params) {                                               \
-        (void)params;                                                                         \
-        const uint8_t *a = a_, b0 = *(const uint8_t *)b_;                                           \
-        uint8_t *out = out_;                                                                     \
-        for (int64_t i = 0; i < n; i++) out[i] = (uint8_t)((a[i] != 0) OP (b0 != 0));                                  \
-    }                                                                                         \
-    static const lt_bcast_rows NAME##_rows = {NAME##_vv, NAME##_sv, NAME##_vs};
+static inline uint8_t and_apply(const void *params, uint8_t a, uint8_t b) {
+    (void)params;
+    return (uint8_t)(a != 0 && b != 0);
+}
+static inline uint8_t or_apply(const void *params, uint8_t a, uint8_t b) {
+    (void)params;
+    return (uint8_t)(a != 0 || b != 0);
+}
 
-DEFINE_LOGIC_ROWS(and_b, &&)
-DEFINE_LOGIC_ROWS(or_b, ||)
+LT_BCAST_DEFINE_ROWS(and_b, uint8_t, uint8_t, and_apply)
+LT_BCAST_DEFINE_ROWS(or_b, uint8_t, uint8_t, or_apply)
 
 /* Every input and the output must be BOOL. */
 static lt_status check_bool(lt_context *ctx, const lt_node *node) {

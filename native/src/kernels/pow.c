@@ -23,9 +23,13 @@
 #include "elementwise_broadcast.h"
 #include "kernels.h"
 
-static float pow_f32(float x, float y) { return powf(x, y); }
+static float pow_f32(const void *params, float x, float y) {
+    (void)params;
+    return powf(x, y);
+}
 
-static int32_t pow_i32(int32_t x, int32_t y) {
+static int32_t pow_i32(const void *params, int32_t x, int32_t y) {
+    (void)params;
     const double r = pow((double)x, (double)y);
     /* Truncation toward zero; out of range (or NaN, which integer arguments cannot give) ->
      * INT32_MIN. */
@@ -66,32 +70,8 @@ static int32_t int_power_i32(int32_t x, uint32_t n) {
     return r;
 }
 
-#define DEFINE_ROWS(FN, T)                                                                    \
-    static void FN##_vv(const void *a_, const void *b_, void *out_, int64_t n,                \
-                        const void *params) {                                                 \
-        (void)params;                                                                         \
-        const T *a = a_, *b = b_;                                                             \
-        T *out = out_;                                                                        \
-        for (int64_t i = 0; i < n; i++) out[i] = FN(a[i], b[i]);                              \
-    }                                                                                         \
-    static void FN##_sv(const void *a_, const void *b_, void *out_, int64_t n,                \
-                        const void *params) {                                                 \
-        (void)params;                                                                         \
-        const T a = *(const T *)a_, *b = b_;                                                  \
-        T *out = out_;                                                                        \
-        for (int64_t i = 0; i < n; i++) out[i] = FN(a, b[i]);                                 \
-    }                                                                                         \
-    static void FN##_vs(const void *a_, const void *b_, void *out_, int64_t n,                \
-                        const void *params) {                                                 \
-        (void)params;                                                                         \
-        const T *a = a_, b = *(const T *)b_;                                                  \
-        T *out = out_;                                                                        \
-        for (int64_t i = 0; i < n; i++) out[i] = FN(a[i], b);                                 \
-    }                                                                                         \
-    static const lt_bcast_rows FN##_rows = {FN##_vv, FN##_sv, FN##_vs};
-
-DEFINE_ROWS(pow_f32, float)
-DEFINE_ROWS(pow_i32, int32_t)
+LT_BCAST_DEFINE_ROWS(pow_f32, float, float, pow_f32)
+LT_BCAST_DEFINE_ROWS(pow_i32, int32_t, int32_t, pow_i32)
 
 typedef struct pow_state {
     lt_bcast_plan plan;
