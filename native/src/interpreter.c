@@ -391,6 +391,7 @@ static lt_interpreter *create_interpreter(const lt_model *model, const lt_option
     }
     it->max_memory = opts.max_memory_bytes != 0 ? opts.max_memory_bytes
                                                 : LT_DEFAULT_MAX_MEMORY_BYTES;
+    it->ctx.max_memory = it->max_memory; /* op state is checked as it is requested */
     it->ctx.isa = isa;
     it->ctx.num_threads = opts.num_threads <= 0 ? 1 : opts.num_threads;
 #if defined(LITERT_NO_THREADS)

@@ -253,10 +253,14 @@ static lt_status unary_prepare_q8(lt_context *ctx, lt_node *node, unary_kind kin
             return lt_ctx_error(ctx, node, "input scale %g / 128 over output scale %g is %g; "
                                 "expected at most 1 (as TensorFlow Lite requires)", (double)si,
                                 (double)so, (double)(hires_scale / so));
-        if (rm.shift > 15 || rm.shift < -15 || om.shift < -15)
+        /* Negative shifts down to -31 follow TensorFlow Lite's int16 arithmetic (see
+         * lt_rounding_divide_by_pot_i16); a gate shift above 15 would overflow its 16-bit
+         * left shift, which TensorFlow Lite leaves undefined. */
+        if (rm.shift > 15 || rm.shift < -31 || om.shift < -31)
             return lt_ctx_error(ctx, node, "input scale %g and output scale %g give shifts %d "
-                                "and %d; expected both in [-15, 15]", (double)si, (double)so,
-                                (int)om.shift, (int)rm.shift);
+                                "and %d; expected the gate shift in [-31, 15] and the output "
+                                "shift in [-31, 0]", (double)si, (double)so, (int)rm.shift,
+                                (int)om.shift);
         p->out_mul = lt_downscale_multiplier_i16(om.multiplier);
         p->out_exponent = om.shift;
         p->relu_mul = lt_downscale_multiplier_i16(rm.multiplier);

@@ -523,12 +523,14 @@ static void fc_hybrid_run_units(void *arg, int64_t u0, int64_t u1) {
 
 static void fc_hybrid_invoke(lt_context *ctx, lt_node *node, const fc_state *st,
                              const lt_tensor *bias) {
+    /* No rows (an input with a zero dimension): no scratch either, and the pointer
+     * arithmetic below on its NULL would be undefined. */
+    if (st->rows == 0) return;
     const fc_hybrid *h = st->fast;
     int8_t *xq = node->scratch;
     hybrid_qparams *params = (hybrid_qparams *)(void *)((uint8_t *)node->scratch + h->params_at);
     const float *x = lt_f32(node->inputs[FC_INPUT]);
     const int64_t k = st->depth;
-    if (st->rows == 0) return;
     for (int64_t r = 0; r < st->rows; r++) { /* k >= 1 (checked at prepare) */
         float lo = x[r * k], hi = lo;
         h->minmax(x + r * k, k, &lo, &hi);

@@ -55,8 +55,12 @@ static inline int16_t lt_sat_doubling_high_mul_i16(int16_t a, int16_t b) {
     return (int16_t)(((int32_t)a * (int32_t)b) / (1 << 15));
 }
 
-/* x / 2^exponent rounded to nearest, ties away from zero; exponent in [0, 15]. */
+/* x / 2^exponent rounded to nearest, ties away from zero, for exponent in [0, 15]; and for
+ * exponent in [16, 31] what gemmlowp's int16 RoundingDivideByPOT gives there (TensorFlow
+ * Lite's HARD_SWISH reaches it with tiny scales): its mask (2^exponent - 1) truncates to all
+ * ones in 16 bits, so the result is 1 for x >= 0 and -1 for x < 0. */
 static inline int16_t lt_rounding_divide_by_pot_i16(int16_t x, int exponent) {
+    if (exponent >= 16) return (int16_t)(x < 0 ? -1 : 1);
     const int32_t mask = (1 << exponent) - 1;
     const int32_t remainder = x & mask;
     const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
