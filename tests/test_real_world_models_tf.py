@@ -314,7 +314,6 @@ MODELS = {
 QUANT_MODES = ("float32", "dynamic", "int8")
 
 # (model, mode) -> reason, for the cases known to fail: gaps in the runtime.
-_TOPK = "TOPK_V2 (tf.math.top_k) is not supported: litert fails at allocate_tensors"
 _NMS = ("NON_MAX_SUPPRESSION_V5 (tf.image.non_max_suppression_with_scores) is not supported: "
         "litert fails at allocate_tensors")
 _RFFT = ("RFFT2D (tf.signal.stft / rfft; COMPLEX_ABS follows it) is not supported: litert fails "
@@ -325,9 +324,6 @@ KNOWN_FAILURES: dict[tuple[str, str], str] = {
     ("audio_spectrogram", "float32"): _RFFT,
     ("audio_spectrogram", "dynamic"): _RFFT,
     ("audio_spectrogram", "int8"): _RFFT + " (float, between DEQUANTIZE and QUANTIZE)",
-    ("classifier_top_k", "float32"): _TOPK,
-    ("classifier_top_k", "dynamic"): _TOPK,
-    ("classifier_top_k", "int8"): _TOPK + " (int8 input, version 2)",
 }
 
 # (model, mode) -> reason, for the cases TensorFlow itself cannot produce: skipped. Keras 3

@@ -62,6 +62,7 @@ const lt_op *lt_find_builtin_op(int code) {
 #if !defined(LITERT_CORE_OPS_ONLY) /* the extended set (LITERT_OPS=all in CMake) */
     case LT_OP_UNIDIRECTIONAL_SEQUENCE_LSTM: return &lt_op_unidirectional_sequence_lstm;
     case LT_OP_REVERSE_V2: return &lt_op_reverse_v2;
+    case LT_OP_TOPK_V2: return &lt_op_topk_v2;
     case LT_OP_ARG_MAX: return &lt_op_arg_max;
     case LT_OP_ARG_MIN: return &lt_op_arg_min;
     case LT_OP_POW: return &lt_op_pow;

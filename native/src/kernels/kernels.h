@@ -59,6 +59,7 @@ extern const lt_op lt_op_pack;               /* pack.c */
 extern const lt_op lt_op_densify;            /* densify.c */
 extern const lt_op lt_op_unidirectional_sequence_lstm; /* lstm.c */
 extern const lt_op lt_op_reverse_v2;         /* reverse.c */
+extern const lt_op lt_op_topk_v2;            /* topk.c */
 extern const lt_op lt_op_convolution_2d_transpose_bias; /* transpose_conv_bias.c (custom) */
 extern const lt_op lt_op_arg_max;            /* arg_minmax.c */
 extern const lt_op lt_op_arg_min;            /* arg_minmax.c */
