@@ -47,35 +47,8 @@ def convert(fn, specs, key, quant=None):
                        representative=representative(specs) if quant == "int8" else None)
 
 
-def run_theirs(model, inputs):
-    """TensorFlow Lite's reference kernels; its builtin kernels without delegates where the
-    reference resolver lacks an op version (DEPTH_TO_SPACE int8): for copies they are the
-    same bytes."""
-    from ai_edge_litert.interpreter import Interpreter as TFLiteInterpreter
-    from ai_edge_litert.interpreter import OpResolverType
-
-    try:
-        return tom.run_all(TFLiteInterpreter(
-            model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF),
-            inputs)
-    except (ValueError, RuntimeError) as e:
-        if "Didn't find op" not in str(e):
-            raise
-    return tom.run_all(TFLiteInterpreter(
-        model_content=model,
-        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES), inputs)
-
-
-def assert_same(model, inputs):
-    """Runs both interpreters; every output equal in dtype, shape and value."""
-    ours = tom.run_all(Interpreter(model_content=model), inputs)
-    theirs = run_theirs(model, inputs)
-    assert len(ours) == len(theirs)
-    for i, (a, b) in enumerate(zip(ours, theirs)):
-        assert a.dtype == b.dtype, (i, a.dtype, b.dtype)
-        assert a.shape == b.shape, (i, a.shape, b.shape)
-        np.testing.assert_array_equal(a, b, err_msg=f"output {i}")
-    return ours
+run_theirs = tom.run_tflite_reference
+assert_same = tom.assert_same_as_tflite
 
 
 def check(fn, specs, ops, key, quant=None, seed=0):

@@ -103,3 +103,37 @@ def run_both(model: bytes, inputs: Sequence[np.ndarray], *, isa=None, num_thread
                                        experimental_op_resolver_type=OpResolverType.BUILTIN_REF),
                      inputs)
     return ours, theirs
+
+
+def run_tflite_reference(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Every output of TensorFlow Lite's reference kernels; its builtin kernels (without
+    delegates) where the reference resolver lacks the op version (e.g. DEPTH_TO_SPACE int8,
+    TOPK_V2): for the ops tested that way both compute the same values."""
+    from ai_edge_litert.interpreter import Interpreter as TFLiteInterpreter
+    from ai_edge_litert.interpreter import OpResolverType
+
+    try:
+        return run_all(TFLiteInterpreter(
+            model_content=model, experimental_op_resolver_type=OpResolverType.BUILTIN_REF),
+            inputs)
+    except (ValueError, RuntimeError) as e:
+        if "Didn't find op" not in str(e):
+            raise
+    return run_all(TFLiteInterpreter(
+        model_content=model,
+        experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES), inputs)
+
+
+def assert_same_as_tflite(model: bytes, inputs: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Runs litert and run_tflite_reference; every output equal in dtype, shape and value.
+    Returns litert's outputs."""
+    from litert import Interpreter
+
+    ours = run_all(Interpreter(model_content=model), inputs)
+    theirs = run_tflite_reference(model, inputs)
+    assert len(ours) == len(theirs)
+    for i, (a, b) in enumerate(zip(ours, theirs)):
+        assert a.dtype == b.dtype, (i, a.dtype, b.dtype)
+        assert a.shape == b.shape, (i, a.shape, b.shape)
+        np.testing.assert_array_equal(a, b, err_msg=f"output {i}")
+    return ours
