@@ -324,3 +324,27 @@ def test_while_body_that_changes_a_shape_is_rejected():
     model = convert(grow, [((2,), t.float32), ((), t.int32)], key="while-grow")
     with pytest.raises(RuntimeError, match=r"loop variables that change shape"):
         _allocate(model)
+
+
+def test_subgraph_interpreters_count_against_the_memory_cap(count_loop_model):
+    """The loop's condition and body interpreters are charged to the model's memory cap, so a
+    file cannot multiply the cap by its number of control-flow nodes: just below the smallest
+    cap that works, allocate fails naming the subgraphs' share."""
+    from litert import Interpreter
+
+    def allocates(cap):
+        try:
+            Interpreter(model_content=count_loop_model, max_memory_bytes=cap).allocate_tensors()
+            return None
+        except RuntimeError as e:
+            return str(e)
+
+    lo, hi = 1, 1 << 24  # fails at lo, works at hi
+    assert allocates(lo) is not None and allocates(hi) is None
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if allocates(mid) is None else (mid, hi)
+    message = allocates(lo)
+    assert "memory cap" in message and "subgraph" in message, message
+    # The subgraphs' interpreters (tables + plans) are a real part of the total.
+    assert hi > 4096, hi

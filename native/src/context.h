@@ -19,8 +19,10 @@ struct lt_context {
     lt_plan_memory plan;  /* lt_ctx_alloc memory (heap or caller region), freed at the next
                            * allocate */
     struct lt_interpreter *owner; /* the interpreter this context belongs to (subgraphs) */
-    size_t max_memory;    /* lt_options.max_memory_bytes: cap on plan.used, checked by every
-                           * lt_ctx_alloc (0: none) */
+    size_t max_memory;    /* lt_options.max_memory_bytes: cap on plan.used + children_bytes,
+                           * checked by every lt_ctx_alloc (0: none) */
+    size_t children_bytes; /* memory of the subgraph interpreters this plan opened (WHILE, IF
+                            * bodies), counted against the same cap */
 };
 
 /* Frees every block from lt_ctx_alloc (and starts a caller region over). */

@@ -55,6 +55,10 @@ struct lt_interpreter {
 
 static void drop_plan(lt_interpreter *it);
 
+/* How to raise the cap, appended to every over-the-cap message. */
+#define LT_CAP_HINT "raise lt_options.max_memory_bytes (Python: Interpreter(..., " \
+                    "max_memory_bytes=...)) if the model really needs it"
+
 /* Data pointer of constants with no elements: never read, but kernels may expect non-NULL. */
 static const uint64_t k_empty_constant = 0;
 
@@ -482,15 +486,38 @@ lt_interpreter *lt_ctx_open_subgraph(lt_context *ctx, const lt_node *node, int32
                      LT_MAX_SUBGRAPH_DEPTH);
         return NULL;
     }
+    /* The child gets what is left of the cap; lt_ctx_charge_subgraph then counts what it took. */
+    size_t used;
+    if (!lt_add_size(parent->ctx.plan.used, parent->ctx.children_bytes, &used) ||
+        used >= parent->max_memory) {
+        lt_ctx_error(ctx, node, "%s subgraph %d: nothing is left of the memory cap of %zu bytes "
+                     "for its interpreter; %s", role, (int)index, parent->max_memory,
+                     LT_CAP_HINT);
+        return NULL;
+    }
     lt_options opts = lt_options_default();
     opts.num_threads = parent->ctx.num_threads;
     opts.allocator = parent->heap;
-    opts.max_memory_bytes = parent->max_memory;
+    opts.max_memory_bytes = parent->max_memory - used;
     char err[LT_ERROR_LEN];
     lt_interpreter *child = create_interpreter(parent->model, &opts, NULL, 0, index, parent, err,
                                                sizeof err);
     if (child == NULL) lt_ctx_error(ctx, node, "%s subgraph %d: %s", role, (int)index, err);
     return child;
+}
+
+lt_status lt_ctx_charge_subgraph(lt_context *ctx, const lt_node *node, const lt_interpreter *child) {
+    lt_interpreter *it = ctx->owner;
+    size_t bytes, used;
+    if (!lt_add_size(child->table_bytes, child->ctx.plan.used, &bytes) ||
+        !lt_add_size(bytes, child->ctx.children_bytes, &bytes) ||
+        !lt_add_size(ctx->children_bytes, bytes, &ctx->children_bytes) ||
+        !lt_add_size(ctx->plan.used, ctx->children_bytes, &used) || used > it->max_memory)
+        return lt_ctx_error(ctx, node, "subgraph %d takes %zu bytes, which with what the plan "
+                            "already holds passes the memory cap of %zu bytes; %s",
+                            (int)child->subgraph, child->table_bytes + child->ctx.plan.used,
+                            it->max_memory, LT_CAP_HINT);
+    return LT_OK;
 }
 
 lt_interpreter *lt_interpreter_create(const lt_model *model, const lt_options *options,
@@ -574,6 +601,7 @@ static void drop_plan(lt_interpreter *it) {
         node->release = NULL;
     }
     lt_ctx_free_plan(&it->ctx); /* the activation arena is part of the plan's memory */
+    it->ctx.children_bytes = 0; /* the subgraphs' interpreters were freed by their release */
     it->arena = NULL;
     it->arena_bytes = 0;
     it->allocated = false;
@@ -650,9 +678,6 @@ static lt_status fold_node(lt_interpreter *it, lt_node *node) {
     return LT_OK;
 }
 
-/* How to raise the cap, appended to every over-the-cap message. */
-#define LT_CAP_HINT "raise lt_options.max_memory_bytes (Python: Interpreter(..., " \
-                    "max_memory_bytes=...)) if the model really needs it"
 
 /* Fails when one tensor alone needs more than the cap: checked as soon as its size is known,
  * before anything is allocated for it (a folded output, the arena). */
@@ -769,8 +794,9 @@ static lt_status plan_arena(lt_interpreter *it) {
     size_t bytes;
     if (!lt_plan_arena_in(it->requests, n, it->plan_scratch, &bytes))
         return lt_ctx_errorf(&it->ctx, "arena planning failed: size overflow");
-    size_t total;
-    const bool wraps = !lt_add_size(it->ctx.plan.used, bytes, &total);
+    size_t total, held;
+    const bool wraps = !lt_add_size(it->ctx.plan.used, it->ctx.children_bytes, &held) ||
+                       !lt_add_size(held, bytes, &total);
     if (wraps) total = SIZE_MAX;
     if (total > it->max_memory) {
         /* Name the largest request: the tensor (or scratch) to look at first. */
@@ -787,9 +813,10 @@ static lt_status plan_arena(lt_interpreter *it) {
                      (int)(-it->request_owner[big] - 1), it->requests[big].bytes);
         }
         return lt_ctx_errorf(&it->ctx, "the plan needs %s%zu bytes (a %zu-byte activation arena "
-                             "+ %zu bytes of op state), more than the memory cap of %zu bytes; "
-                             "the largest is %s; %s", wraps ? "more than " : "", total, bytes, it->ctx.plan.used,
-                             it->max_memory, who, LT_CAP_HINT);
+                             "+ %zu bytes of op state + %zu bytes of subgraph interpreters), "
+                             "more than the memory cap of %zu bytes; the largest is %s; %s",
+                             wraps ? "more than " : "", total, bytes, it->ctx.plan.used,
+                             it->ctx.children_bytes, it->max_memory, who, LT_CAP_HINT);
     }
     it->arena = lt_plan_memory_alloc(&it->ctx.plan, bytes);
     if (it->arena == NULL)

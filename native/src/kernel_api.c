@@ -40,9 +40,10 @@ int lt_ctx_errorf(lt_context *ctx, const char *fmt, ...) {
 void *lt_ctx_alloc(lt_context *ctx, const lt_node *node, size_t bytes) {
     /* Before the allocation, not after prepare: a table sized by a hostile shape would
      * otherwise be allocated (and written) in full first. */
-    size_t end;
+    size_t used, end;
     if (ctx->max_memory != 0 &&
-        (!lt_add_size(ctx->plan.used, bytes, &end) || end > ctx->max_memory)) {
+        (!lt_add_size(ctx->plan.used, ctx->children_bytes, &used) ||
+         !lt_add_size(used, bytes, &end) || end > ctx->max_memory)) {
         lt_ctx_error(ctx, node, "op state of %zu bytes would take the plan past the memory cap "
                      "of %zu bytes; raise lt_options.max_memory_bytes (Python: Interpreter(..., "
                      "max_memory_bytes=...)) if the model really needs it", bytes,

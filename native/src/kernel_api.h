@@ -92,6 +92,10 @@ int32_t lt_ctx_subgraph_count(const lt_context *ctx);
  * fails. */
 lt_interpreter *lt_ctx_open_subgraph(lt_context *ctx, const lt_node *node, int32_t index,
                                      const char *role);
+/* After the child's allocate: counts its memory (tables, plan, its own subgraphs) against this
+ * interpreter's memory cap, so that a model cannot multiply the cap by its number of
+ * control-flow nodes. LT_ERROR (message recorded) when that passes the cap. */
+lt_status lt_ctx_charge_subgraph(lt_context *ctx, const lt_node *node, const lt_interpreter *child);
 
 /* Sets the shape of output i; the interpreter computes its byte size (overflow-checked). */
 lt_status lt_node_set_output_shape(lt_context *ctx, lt_node *node, int i, const lt_shape *shape);

@@ -88,6 +88,10 @@ static lt_interpreter *open_and_prepare(lt_context *ctx, lt_node *node, int32_t 
         lt_interpreter_free(g);
         return NULL;
     }
+    if (lt_ctx_charge_subgraph(ctx, node, g) != LT_OK) {
+        lt_interpreter_free(g);
+        return NULL;
+    }
     return g;
 }
 
