@@ -450,3 +450,89 @@ def test_reset_all_variables_starts_a_new_sequence_like_tflite():
         np.testing.assert_array_equal(again[0], first[0])
         outs.append(first[0])
     np.testing.assert_allclose(outs[0], outs[1], **FLOAT_TOL)
+
+
+# ---- full integer (int8 activations, int16 cell state: TensorFlow Lite's "8x8_16") -----------
+#
+# The converter quantizes the FusedLSTM layer fully (int8 input / output / output state, int16
+# cell state, int8 weights, int32 biases) from a representative data set. Integer arithmetic
+# only: compared exactly with TensorFlow Lite's reference kernels, over two invokes (the
+# states carry over).
+
+def keras_lstm_int8(batch, steps, n_in, units, return_sequences, seed=0):
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    FusedLSTM = _fused_layer_class()
+    inp = keras.Input((steps, n_in), batch_size=batch)
+    lstm = keras.layers.LSTM(units, return_sequences=return_sequences,
+                             bias_initializer="random_normal")
+    lstm(inp)
+    model = keras.Model(inp, FusedLSTM(lstm, return_sequences)(inp))
+
+    def representative():
+        for i in range(16):
+            yield [_rand((batch, steps, n_in), 100 + i)]
+
+    key = f"lstm-int8-{batch}-{steps}-{n_in}-{units}-{return_sequences}-{seed}"
+    return convert(model, [], quant="int8", representative=representative, key=key)
+
+
+INT8_CASES = [
+    # batch, steps, n_in, units, return_sequences
+    (1, 1, 3, 4, True),
+    (1, 5, 3, 4, False),
+    (2, 5, 4, 16, True),
+    (2, 5, 4, 16, False),
+    (2, 1, 4, 16, True),
+    (1, 5, 6, 16, True),
+]
+
+
+@pytest.mark.parametrize("batch,steps,n_in,units,seq", INT8_CASES)
+def test_keras_lstm_int8_exact(batch, steps, n_in, units, seq):
+    from tf_op_models import quantize_inputs
+
+    model = keras_lstm_int8(batch, steps, n_in, units, seq)
+    assert op_names(model).count(OP) == 1
+    xs = [quantize_inputs(model, [_rand((batch, steps, n_in), s)]) for s in (1, 2)]
+    assert xs[0][0].dtype == np.int8
+    runs = run_sequence(model, xs)
+    for ours, theirs in runs:
+        assert ours[0].dtype == np.int8
+        np.testing.assert_array_equal(ours[0], theirs[0])
+    # the second invoke continues from the first one's states
+    first_again = run_sequence(model, xs[1:])[0][0]
+    assert not np.array_equal(first_again[0], runs[1][0][0])
+
+
+def test_keras_lstm_int8_state_starts_at_zero_point():
+    """The first invoke starts from the quantized zero state (the output state's zero point,
+    as TensorFlow Lite's variable tensors), so it equals a fresh interpreter's output."""
+    from tf_op_models import quantize_inputs
+
+    model = keras_lstm_int8(2, 5, 4, 16, True)
+    x = quantize_inputs(model, [_rand((2, 5, 4), 7)])
+    (ours, theirs), = run_sequence(model, [x])
+    np.testing.assert_array_equal(ours[0], theirs[0])
+
+
+def test_int8_with_float_weights_rejected():
+    model, _ = build_lstm(1, 2, 3, 4, input_dtype=np.int8)
+    with pytest.raises(RuntimeError, match=r"int8 UNIDIRECTIONAL_SEQUENCE_LSTM is not supported "
+                                           r"with FLOAT32 weights"):
+        _allocate(model)
+
+
+def test_keras_lstm_int8_reset_like_tflite():
+    from tf_op_models import quantize_inputs
+
+    model = keras_lstm_int8(2, 5, 4, 16, True)
+    x = quantize_inputs(model, [_rand((2, 5, 4), 1)])
+    again = []
+    for interp in _interpreters(model):
+        interp.allocate_tensors()
+        _feed(interp, [x[0]])
+        interp.reset_all_variables()
+        again.append(_feed(interp, [x[0]])[0])
+    np.testing.assert_array_equal(again[0], again[1])

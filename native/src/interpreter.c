@@ -170,6 +170,21 @@ static bool check_dataflow(lt_interpreter *it) {
     return true;
 }
 
+/* A variable tensor's starting value, as TensorFlow Lite sets it: the file's buffer when it
+ * has one, else zero, which for a quantized int8 tensor (an integer LSTM's state) is its zero
+ * point. */
+static void reset_variable(lt_tensor *t, const lt_model_tensor *mt) {
+    if (t->bytes == 0) return;
+    if (mt->data != NULL) {
+        memcpy(t->data, mt->data, t->bytes); /* sizes checked at load */
+        return;
+    }
+    const int fill = t->type == LT_INT8 && t->quant.count >= 1
+                         ? (int)(int8_t)t->quant.zero_point[0]
+                         : 0;
+    memset(t->data, fill, t->bytes);
+}
+
 static bool setup_tensors(lt_interpreter *it) {
     const lt_subgraph *g = it->graph;
     for (int32_t i = 0; i < it->n_tensors; i++) {
@@ -198,9 +213,9 @@ static bool setup_tensors(lt_interpreter *it) {
             if (!lt_shape_bytes(&mt->shape, mt->type, &bytes))
                 return lt_ctx_errorf(&it->ctx, "variable tensor %d '%s' has an invalid size",
                                      (int)i, mt->name) == LT_OK;
-            if (mt->data != NULL) memcpy(it->variable_data[i], mt->data, bytes);
             t->data = it->variable_data[i];
             t->bytes = bytes;
+            reset_variable(t, mt);
         }
     }
     return true;
@@ -950,11 +965,7 @@ lt_status lt_interpreter_invoke(lt_interpreter *it) {
 lt_status lt_interpreter_reset_variables(lt_interpreter *it) {
     if (it == NULL) return LT_ERROR;
     for (int32_t i = 0; i < it->n_tensors; i++) {
-        const lt_model_tensor *mt = &it->graph->tensors[i];
-        lt_tensor *t = &it->tensors[i];
-        if (!t->is_variable || t->bytes == 0) continue;
-        if (mt->data != NULL) memcpy(t->data, mt->data, t->bytes); /* sizes checked at load */
-        else memset(t->data, 0, t->bytes);
+        if (it->tensors[i].is_variable) reset_variable(&it->tensors[i], &it->graph->tensors[i]);
     }
     return LT_OK;
 }

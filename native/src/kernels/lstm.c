@@ -37,8 +37,11 @@
  * int32 and scaled back with gate += (float)(acc - row_sum * zero_point) * (row_scale *
  * weight_scale), the order of TensorFlow Lite's kernel: lstm_hybrid.c.
  *
- * Not supported (rejected at prepare): full int8 (int8 input, 16-bit internal states and
- * intermediate tensors), diagonal_recurrent_tensors, weights computed at run time. The
+ * Full integer (int8 input, output and output state, int16 cell state: TensorFlow Lite's
+ * "8x8_16" form): lstm_int8.c, bit-exact with TensorFlow Lite's integer kernel.
+ *
+ * Not supported (rejected at prepare): diagonal_recurrent_tensors, weights computed at run
+ * time; in the int8 form also CIFG, peephole, layer norm and projection. The
  * activation NONE computes the identity; TensorFlow Lite's float kernel leaves its buffers
  * unwritten for it (its ApplyActivationToVector returns early), so its output differs. */
 #include <math.h>
@@ -49,32 +52,15 @@
 #include "act_simd.h"
 #include "lstm_internal.h"
 
-enum {
-    LSTM_INPUT = 0,
-    LSTM_W_X = 1,        /* + gate */
-    LSTM_W_H = 5,        /* + gate */
-    LSTM_PEEP_I = 9,
-    LSTM_PEEP_F = 10,
-    LSTM_PEEP_O = 11,
-    LSTM_BIAS = 12,      /* + gate */
-    LSTM_PROJ_W = 16,
-    LSTM_PROJ_B = 17,
-    LSTM_OUT_STATE = 18,
-    LSTM_CELL_STATE = 19,
-    LSTM_LN = 20,        /* + gate */
-    LSTM_MAX_INPUTS = 24
-};
 static const char *const gate_names[GATES] = {"input", "forget", "cell", "output"};
 
-/* UnidirectionalSequenceLSTMOptions field ids */
-enum { OPT_ACT = 0, OPT_CELL_CLIP = 1, OPT_PROJ_CLIP = 2, OPT_TIME_MAJOR = 3, OPT_ASYM = 4,
-       OPT_DIAGONAL = 5 };
+enum { OPT_ACT = LSTM_OPT_ACT, OPT_CELL_CLIP = LSTM_OPT_CELL_CLIP, OPT_PROJ_CLIP = LSTM_OPT_PROJ_CLIP,
+       OPT_TIME_MAJOR = LSTM_OPT_TIME_MAJOR, OPT_ASYM = LSTM_OPT_ASYM,
+       OPT_DIAGONAL = LSTM_OPT_DIAGONAL };
 
 /* ---- prepare ------------------------------------------------------------------------------ */
 
-static const lt_tensor *opt_input(const lt_node *node, int i) {
-    return i < node->n_inputs ? node->inputs[i] : NULL;
-}
+static const lt_tensor *opt_input(const lt_node *node, int i) { return lstm_input(node, i); }
 
 /* Checks a vector input ([n] float32, or int8 per-tensor for hybrid peepholes) and copies
  * it, dequantized, into plan memory (constants in the file need not be aligned). */
@@ -185,10 +171,7 @@ static lt_status lstm_prepare(lt_context *ctx, lt_node *node) {
         return LT_ERROR;
     const lt_tensor *in = node->inputs[LSTM_INPUT];
     const lt_tensor *wf = node->inputs[LSTM_W_X + GATE_F];
-    if (in->type == LT_INT8)
-        return lt_ctx_error(ctx, node, "int8 UNIDIRECTIONAL_SEQUENCE_LSTM is not supported "
-                            "(full integer LSTM with 16-bit internal states); convert with "
-                            "float32 or dynamic-range (int8 weights) quantization");
+    if (in->type == LT_INT8) return lstm_int8_prepare(ctx, node); /* lstm_int8.c */
     if (in->type != LT_FLOAT32)
         return lt_ctx_error(ctx, node, "input '%s' has type %s; expected FLOAT32",
                             in->name, lt_type_name(in->type));
@@ -578,6 +561,7 @@ static void input_parts_f32(lt_context *ctx, const lstm_plan *p, const float *x,
 /* ---- invoke ------------------------------------------------------------------------------ */
 
 static lt_status lstm_invoke(lt_context *ctx, lt_node *node) {
+    if (node->inputs[LSTM_INPUT]->type == LT_INT8) return lstm_int8_invoke(ctx, node);
     const lstm_plan *p = node->state;
     const float *x = lt_f32(node->inputs[LSTM_INPUT]);
     float *y = lt_f32(node->outputs[0]);

@@ -12,6 +12,30 @@
 #define LSTM_I8_KERNELS 1
 #endif
 
+/* Input indices of the op (see lstm.c) and its option field ids. */
+enum {
+    LSTM_INPUT = 0,
+    LSTM_W_X = 1,        /* + gate */
+    LSTM_W_H = 5,        /* + gate */
+    LSTM_PEEP_I = 9,
+    LSTM_PEEP_F = 10,
+    LSTM_PEEP_O = 11,
+    LSTM_BIAS = 12,      /* + gate */
+    LSTM_PROJ_W = 16,
+    LSTM_PROJ_B = 17,
+    LSTM_OUT_STATE = 18,
+    LSTM_CELL_STATE = 19,
+    LSTM_LN = 20,        /* + gate */
+    LSTM_MAX_INPUTS = 24
+};
+enum { LSTM_OPT_ACT = 0, LSTM_OPT_CELL_CLIP = 1, LSTM_OPT_PROJ_CLIP = 2, LSTM_OPT_TIME_MAJOR = 3,
+       LSTM_OPT_ASYM = 4, LSTM_OPT_DIAGONAL = 5 };
+
+/* Input i, or NULL when absent or beyond the node's inputs (files with 20 inputs). */
+static inline const lt_tensor *lstm_input(const lt_node *node, int i) {
+    return i < node->n_inputs ? node->inputs[i] : NULL;
+}
+
 enum { GATE_I = 0, GATE_F = 1, GATE_C = 2, GATE_O = 3, GATES = 4 };
 
 typedef struct lstm_gate {
@@ -83,5 +107,12 @@ lt_status lstm_i8mat_prepare(lt_context *ctx, const lt_node *node, lstm_i8mat *m
  * scratch. Adds nothing for an all-zero x, as TensorFlow Lite skips the product then. */
 void lstm_matvec_hybrid(const lstm_plan *p, const lstm_i8mat *m, const float *w_scale,
                         const int32_t *rs, const float *x, int8_t *q, int32_t *accs, float *y);
+
+/* ---- lstm_int8.c -------------------------------------------------------------------------- */
+
+/* The full integer form (int8 input, int16 cell state): checks and plan, after lstm.c's
+ * common checks (input count, options table, input rank). */
+lt_status lstm_int8_prepare(lt_context *ctx, lt_node *node);
+lt_status lstm_int8_invoke(lt_context *ctx, lt_node *node);
 
 #endif
