@@ -93,6 +93,17 @@ static bool sparse_input_allowed(int32_t builtin_code, int32_t input) {
            (builtin_code == LT_OP_CONV_2D && input == 1); /* 1x1 only: conv.c checks */
 }
 
+/* A tensor with no elements that nothing writes is an empty constant: its empty buffer is
+ * otherwise how the format marks non-constant tensors. */
+static void mark_if_empty_constant(const lt_interpreter *it, lt_tensor *t) {
+    if (t->is_constant || t->is_variable || it->is_graph_input[t->index] ||
+        it->producer[t->index] >= 0 || lt_shape_elements(&t->shape) != 0)
+        return;
+    t->is_constant = true;
+    t->data = (void *)(uintptr_t)&k_empty_constant;
+    t->bytes = 0;
+}
+
 /* Checks the dataflow of the subgraph: every input of a node is a constant, a variable, a
  * graph input or the output of an earlier node; no node writes a constant, a graph input or a
  * tensor another node already wrote. Fills producer/last_use. */
@@ -116,14 +127,7 @@ static bool check_dataflow(lt_interpreter *it) {
             int32_t t = op->inputs[k];
             if (t < 0) continue;
             lt_tensor *ten = &it->tensors[t];
-            if (!ten->is_constant && !ten->is_variable && !it->is_graph_input[t] &&
-                it->producer[t] < 0 && lt_shape_elements(&ten->shape) == 0) {
-                /* A constant with no elements has an empty buffer, which is otherwise how
-                 * the format marks non-constant tensors: e.g. an empty RESHAPE shape. */
-                ten->is_constant = true;
-                ten->data = (void *)(uintptr_t)&k_empty_constant;
-                ten->bytes = 0;
-            }
+            mark_if_empty_constant(it, ten); /* e.g. an empty RESHAPE shape */
             if (!ten->is_constant && !ten->is_variable && !it->is_graph_input[t] &&
                 it->producer[t] < 0)
                 return lt_ctx_errorf(&it->ctx,
@@ -155,14 +159,7 @@ static bool check_dataflow(lt_interpreter *it) {
     for (int32_t i = 0; i < g->n_outputs; i++) {
         int32_t t = g->outputs[i];
         lt_tensor *ten = &it->tensors[t];
-        if (!ten->is_constant && !ten->is_variable && !it->is_graph_input[t] &&
-            it->producer[t] < 0 && lt_shape_elements(&ten->shape) == 0) {
-            /* An empty constant output (TensorFlow folds e.g. a zero-size TILE into one):
-             * its empty buffer looks like a non-constant tensor's. */
-            ten->is_constant = true;
-            ten->data = (void *)(uintptr_t)&k_empty_constant;
-            ten->bytes = 0;
-        }
+        mark_if_empty_constant(it, ten); /* TensorFlow folds e.g. a zero-size TILE into one */
         if (!ten->is_constant && !ten->is_variable && !it->is_graph_input[t] && it->producer[t] < 0)
             return lt_ctx_errorf(&it->ctx, "graph output %d (tensor %d '%s') is never written",
                                  (int)i, (int)t, ten->name) == LT_OK;
@@ -471,10 +468,6 @@ lt_status lt_interpreter_add_custom_op(lt_interpreter *it, const char *name,
     return LT_OK;
 }
 
-int32_t lt_ctx_subgraph_count(const lt_context *ctx) {
-    return ctx->owner != NULL ? ctx->owner->model->n_subgraphs : 0;
-}
-
 lt_interpreter *lt_ctx_open_subgraph(lt_context *ctx, const lt_node *node, int32_t index,
                                      const char *role) {
     const lt_interpreter *parent = ctx->owner;
@@ -761,10 +754,6 @@ static lt_status prepare_nodes(lt_interpreter *it) {
             return lt_ctx_error(&it->ctx, node, "needs %zu bytes of scratch, more than the "
                                 "memory cap of %zu bytes; %s", node->scratch_bytes,
                                 it->max_memory, LT_CAP_HINT);
-        if (it->ctx.plan.used > it->max_memory)
-            return lt_ctx_error(&it->ctx, node, "op state and packed weights so far take %zu "
-                                "bytes, more than the memory cap of %zu bytes; %s",
-                                it->ctx.plan.used, it->max_memory, LT_CAP_HINT);
         if (can_fold(node) && fold_node(it, node) != LT_OK) return LT_ERROR;
     }
     for (int32_t i = 0; i < it->graph->n_outputs; i++) {

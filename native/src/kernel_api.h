@@ -82,8 +82,6 @@ enum { LT_PARALLEL_MIN_WORK = 32768 };
 /* ---- Other subgraphs (control flow: WHILE, IF) ------------------------------------------ */
 /* Deepest nesting of subgraphs run by control-flow ops: deeper means a cycle in the file. */
 enum { LT_MAX_SUBGRAPH_DEPTH = 16 };
-/* Number of subgraphs in the model. */
-int32_t lt_ctx_subgraph_count(const lt_context *ctx);
 /* For prepare: a new interpreter of subgraph `index` of the same model, sharing this one's
  * threads, kernel level, allocator and memory cap. The op drives it through the public API
  * (resize its inputs, allocate, copy tensors, invoke) and frees it with lt_interpreter_free

@@ -35,17 +35,21 @@ static lt_status info_of(lt_interpreter *g, int tensor, lt_tensor_info *info) {
     return lt_interpreter_tensor_info(g, tensor, info);
 }
 
-static bool same_shape(const lt_tensor_info *info, const lt_shape *s) {
-    if (info->rank != s->rank) return false;
-    for (int d = 0; d < s->rank; d++)
-        if (info->dims[d] != s->dims[d]) return false;
-    return true;
-}
-
-static const char *info_shape_str(const lt_tensor_info *info, char *buf, size_t len) {
+/* The shape a subgraph reports for one of its tensors. */
+static lt_shape shape_of(const lt_tensor_info *info) {
     lt_shape s;
     s.rank = info->rank > LT_MAX_RANK ? LT_MAX_RANK : info->rank;
     for (int d = 0; d < s.rank; d++) s.dims[d] = info->dims[d];
+    return s;
+}
+
+static bool same_shape(const lt_tensor_info *info, const lt_shape *s) {
+    const lt_shape t = shape_of(info);
+    return lt_shape_equal(&t, s);
+}
+
+static const char *info_shape_str(const lt_tensor_info *info, char *buf, size_t len) {
+    const lt_shape s = shape_of(info);
     return lt_shape_str(&s, buf, len);
 }
 
@@ -218,9 +222,7 @@ static lt_status if_prepare(lt_context *ctx, lt_node *node) {
             return child_failed(ctx, node, st->first, "then");
         if (info_of(st->second, lt_interpreter_output_tensor(st->second, k), &b) != LT_OK)
             return child_failed(ctx, node, st->second, "else");
-        lt_shape s;
-        s.rank = a.rank;
-        for (int d = 0; d < a.rank; d++) s.dims[d] = a.dims[d];
+        const lt_shape s = shape_of(&a);
         if (a.type != b.type || !same_shape(&b, &s))
             return lt_ctx_error(ctx, node, "output %d is %s %s in the then branch and %s %s in "
                                 "the else branch: branches whose outputs differ are not "

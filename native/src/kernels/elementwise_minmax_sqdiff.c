@@ -32,47 +32,32 @@ _Static_assert((uintmax_t)INT_MAX < (uintmax_t)UINT32_MAX,
 
 typedef enum plain_kind { PLAIN_MAXIMUM, PLAIN_MINIMUM, PLAIN_SQUARED_DIFFERENCE } plain_kind;
 
-static inline float max_f32(const void *p, float a, float b) {
-    (void)p;
-    return a > b ? a : b;
-}
-static inline float min_f32(const void *p, float a, float b) {
-    (void)p;
-    return a < b ? a : b;
-}
+/* max_T and min_T as TensorFlow Lite compares (see the top comment), in the broadcast row
+ * functions' form (elementwise_broadcast.h: an unused params argument first). */
+#define DEFINE_MAX_MIN(SUFFIX, T)                                                             \
+    static inline T max_##SUFFIX(const void *p, T a, T b) {                                   \
+        (void)p;                                                                              \
+        return a > b ? a : b;                                                                 \
+    }                                                                                         \
+    static inline T min_##SUFFIX(const void *p, T a, T b) {                                   \
+        (void)p;                                                                              \
+        return a < b ? a : b;                                                                 \
+    }
+
+DEFINE_MAX_MIN(f32, float)
+DEFINE_MAX_MIN(i32, int32_t)
+DEFINE_MAX_MIN(i8, int8_t)
+DEFINE_MAX_MIN(i64, int64_t)
+
 static inline float sqdiff_f32(const void *p, float a, float b) {
     (void)p;
     const float d = a - b;
     return d * d;
 }
-static inline int32_t max_i32(const void *p, int32_t a, int32_t b) {
-    (void)p;
-    return a > b ? a : b;
-}
-static inline int32_t min_i32(const void *p, int32_t a, int32_t b) {
-    (void)p;
-    return a < b ? a : b;
-}
 static inline int32_t sqdiff_i32(const void *p, int32_t a, int32_t b) {
     (void)p;
     const uint32_t d = (uint32_t)a - (uint32_t)b;
     return (int32_t)(d * d);
-}
-static inline int8_t max_i8(const void *p, int8_t a, int8_t b) {
-    (void)p;
-    return a > b ? a : b;
-}
-static inline int8_t min_i8(const void *p, int8_t a, int8_t b) {
-    (void)p;
-    return a < b ? a : b;
-}
-static inline int64_t max_i64(const void *p, int64_t a, int64_t b) {
-    (void)p;
-    return a > b ? a : b;
-}
-static inline int64_t min_i64(const void *p, int64_t a, int64_t b) {
-    (void)p;
-    return a < b ? a : b;
 }
 
 /* int8 SQUARED_DIFFERENCE parameters (see the top comment). */

@@ -126,18 +126,58 @@ void lt_transpose_conv_f32(const lt_transpose_conv_geom *g, const linear_activat
     linear_activation_post(act, out, out_total);
 }
 
-/* The packed weights: made at prepare for constant weights, else into scratch per invoke. */
-static const float *packed_weights_f32(const transpose_conv_state *st, const lt_tensor *weights,
-                                       void *scratch) {
-    if (st->packed != NULL) return st->packed;
-    lt_transpose_conv_pack_f32(&st->g, lt_f32(weights), scratch);
+lt_status lt_transpose_conv_geom_init(lt_context *ctx, const lt_node *node, const lt_shape *in,
+                                      const lt_shape *weights, lt_transpose_conv_geom *g) {
+    char ibuf[96], wbuf[96];
+    g->batch = in->dims[0];
+    g->in_h = in->dims[1];
+    g->in_w = in->dims[2];
+    g->in_c = in->dims[3];
+    g->out_c = weights->dims[0];
+    g->k_h = weights->dims[1];
+    g->k_w = weights->dims[2];
+    if (weights->dims[3] != g->in_c)
+        return lt_ctx_error(ctx, node, "weights shape %s does not fit input shape %s: expected "
+                            "[out_channels, height, width, %d] (the input's channels last)",
+                            lt_shape_str(weights, wbuf, sizeof wbuf),
+                            lt_shape_str(in, ibuf, sizeof ibuf), (int)g->in_c);
+    if (g->k_h <= 0 || g->k_w <= 0)
+        return lt_ctx_error(ctx, node, "weights shape %s has a %d x %d window; expected a "
+                            "positive height and width", lt_shape_str(weights, wbuf, sizeof wbuf),
+                            (int)g->k_h, (int)g->k_w);
+    return LT_OK;
+}
+
+lt_status lt_transpose_conv_prepare_weights(lt_context *ctx, lt_node *node,
+                                            const lt_transpose_conv_geom *g,
+                                            const lt_tensor *weights, const float **packed) {
+    size_t bytes;
+    *packed = NULL;
+    if (!lt_mul_size((size_t)lt_tensor_elements(weights), sizeof(float), &bytes))
+        return lt_ctx_error(ctx, node, "weights are too large to pack");
+    if (!weights->is_constant) {
+        node->scratch_bytes = bytes; /* packed at every invoke */
+        return LT_OK;
+    }
+    float *p = lt_ctx_alloc(ctx, node, bytes > 0 ? bytes : sizeof(float));
+    if (p == NULL) return LT_ERROR;
+    lt_transpose_conv_pack_f32(g, lt_f32(weights), p);
+    *packed = p;
+    return LT_OK;
+}
+
+const float *lt_transpose_conv_packed(const lt_transpose_conv_geom *g, const float *packed,
+                                      const lt_tensor *weights, void *scratch) {
+    if (packed != NULL) return packed;
+    lt_transpose_conv_pack_f32(g, lt_f32(weights), scratch);
     return scratch;
 }
 
 static void transpose_conv_f32(const transpose_conv_state *st, const lt_tensor *in,
                                const lt_tensor *weights, const lt_tensor *bias, lt_tensor *out,
                                void *scratch) {
-    lt_transpose_conv_f32(&st->g, &st->act, lt_f32(in), packed_weights_f32(st, weights, scratch),
+    const float *packed = lt_transpose_conv_packed(&st->g, st->packed, weights, scratch);
+    lt_transpose_conv_f32(&st->g, &st->act, lt_f32(in), packed,
                           bias != NULL ? lt_f32(bias) : NULL, false, lt_f32(out));
 }
 
@@ -284,22 +324,7 @@ static lt_status transpose_conv_prepare(lt_context *ctx, lt_node *node) {
     const lt_shape *ws = &weights->shape;
     const lt_tensor *bias = node->n_inputs > TC_BIAS ? node->inputs[TC_BIAS] : NULL;
     char ibuf[96], wbuf[96];
-    g->batch = is->dims[0];
-    g->in_h = is->dims[1];
-    g->in_w = is->dims[2];
-    g->in_c = is->dims[3];
-    g->out_c = ws->dims[0];
-    g->k_h = ws->dims[1];
-    g->k_w = ws->dims[2];
-    if (ws->dims[3] != g->in_c)
-        return lt_ctx_error(ctx, node, "weights shape %s does not fit input shape %s: expected "
-                            "[out_channels, height, width, %d] (the input's channels last)",
-                            lt_shape_str(ws, wbuf, sizeof wbuf),
-                            lt_shape_str(is, ibuf, sizeof ibuf), (int)g->in_c);
-    if (g->k_h <= 0 || g->k_w <= 0)
-        return lt_ctx_error(ctx, node, "weights shape %s has a %d x %d window; expected a "
-                            "positive height and width", lt_shape_str(ws, wbuf, sizeof wbuf),
-                            (int)g->k_h, (int)g->k_w);
+    if (lt_transpose_conv_geom_init(ctx, node, is, ws, g) != LT_OK) return LT_ERROR;
     if (bias != NULL && lt_tensor_elements(bias) != g->out_c)
         return lt_ctx_error(ctx, node, "bias '%s' has shape %s; expected %d values, one per "
                             "output channel", bias->name,
@@ -349,18 +374,9 @@ static lt_status transpose_conv_prepare(lt_context *ctx, lt_node *node) {
         node->scratch_bytes = bytes;
     } else {
         /* float32 (and hybrid, dequantized above): weights packed once if known now */
-        const lt_tensor *wf = st.hybrid ? &st.weights_f32 : weights;
-        size_t bytes;
-        if (!lt_mul_size((size_t)lt_tensor_elements(weights), sizeof(float), &bytes))
-            return lt_ctx_error(ctx, node, "weights are too large to pack");
-        if (wf->is_constant) {
-            float *packed = lt_ctx_alloc(ctx, node, bytes > 0 ? bytes : sizeof(float));
-            if (packed == NULL) return LT_ERROR;
-            lt_transpose_conv_pack_f32(g, lt_f32(wf), packed);
-            st.packed = packed;
-        } else {
-            node->scratch_bytes = bytes;
-        }
+        if (lt_transpose_conv_prepare_weights(ctx, node, g, st.hybrid ? &st.weights_f32 : weights,
+                                              &st.packed) != LT_OK)
+            return LT_ERROR;
     }
     transpose_conv_state *state = lt_ctx_alloc(ctx, node, sizeof *state);
     if (state == NULL) return LT_ERROR;

@@ -114,22 +114,7 @@ static lt_status transpose_conv_bias_prepare(lt_context *ctx, lt_node *node) {
     const lt_shape *ws = &node->inputs[TCB_WEIGHTS]->shape;
     const lt_shape *bs = &node->inputs[TCB_BIAS]->shape;
     char ibuf[96], wbuf[96];
-    g->batch = is->dims[0];
-    g->in_h = is->dims[1];
-    g->in_w = is->dims[2];
-    g->in_c = is->dims[3];
-    g->out_c = ws->dims[0];
-    g->k_h = ws->dims[1];
-    g->k_w = ws->dims[2];
-    if (ws->dims[3] != g->in_c)
-        return lt_ctx_error(ctx, node, "weights shape %s does not fit input shape %s: expected "
-                            "[out_channels, height, width, %d] (the input's channels last)",
-                            lt_shape_str(ws, wbuf, sizeof wbuf),
-                            lt_shape_str(is, ibuf, sizeof ibuf), (int)g->in_c);
-    if (g->k_h <= 0 || g->k_w <= 0)
-        return lt_ctx_error(ctx, node, "weights shape %s has a %d x %d window; expected a "
-                            "positive height and width", lt_shape_str(ws, wbuf, sizeof wbuf),
-                            (int)g->k_h, (int)g->k_w);
+    if (lt_transpose_conv_geom_init(ctx, node, is, ws, g) != LT_OK) return LT_ERROR;
     if (bs->dims[0] != g->out_c)
         return lt_ctx_error(ctx, node, "bias has shape %s; expected [%d], one value per output "
                             "channel", lt_shape_str(bs, wbuf, sizeof wbuf), (int)g->out_c);
@@ -144,18 +129,9 @@ static lt_status transpose_conv_bias_prepare(lt_context *ctx, lt_node *node) {
                             "too large to index", lt_shape_str(is, ibuf, sizeof ibuf),
                             (int)g->stride_h, (int)g->stride_w);
     if (linear_activation_init(ctx, node, LT_ACT_NONE, &st.act) != LT_OK) return LT_ERROR;
-    const lt_tensor *weights = node->inputs[TCB_WEIGHTS];
-    size_t bytes;
-    if (!lt_mul_size((size_t)lt_tensor_elements(weights), sizeof(float), &bytes))
-        return lt_ctx_error(ctx, node, "weights are too large to pack");
-    if (weights->is_constant) {
-        float *packed = lt_ctx_alloc(ctx, node, bytes > 0 ? bytes : sizeof(float));
-        if (packed == NULL) return LT_ERROR;
-        lt_transpose_conv_pack_f32(g, lt_f32(weights), packed);
-        st.packed = packed;
-    } else {
-        node->scratch_bytes = bytes; /* packed at every invoke */
-    }
+    if (lt_transpose_conv_prepare_weights(ctx, node, g, node->inputs[TCB_WEIGHTS], &st.packed) !=
+        LT_OK)
+        return LT_ERROR;
 
     const lt_shape out_shape = {.rank = 4, .dims = {g->batch, g->out_h, g->out_w, g->out_c}};
     if (lt_node_set_output_shape(ctx, node, 0, &out_shape) != LT_OK) return LT_ERROR;
@@ -169,11 +145,8 @@ static lt_status transpose_conv_bias_prepare(lt_context *ctx, lt_node *node) {
 static lt_status transpose_conv_bias_invoke(lt_context *ctx, lt_node *node) {
     (void)ctx;
     const transpose_conv_bias_state *st = node->state;
-    const float *packed = st->packed;
-    if (packed == NULL) {
-        lt_transpose_conv_pack_f32(&st->g, lt_f32(node->inputs[TCB_WEIGHTS]), node->scratch);
-        packed = node->scratch;
-    }
+    const float *packed =
+        lt_transpose_conv_packed(&st->g, st->packed, node->inputs[TCB_WEIGHTS], node->scratch);
     lt_transpose_conv_f32(&st->g, &st->act, lt_f32(node->inputs[TCB_INPUT]), packed,
                           lt_f32(node->inputs[TCB_BIAS]), true, lt_f32(node->outputs[0]));
     return LT_OK;

@@ -19,6 +19,24 @@ typedef struct lt_transpose_conv_geom {
     int32_t pad_top, pad_left;
 } lt_transpose_conv_geom;
 
+/* Fills batch, input size, channels and window of g from the input [batch, h, w, in_c] and
+ * weights [out_c, k_h, k_w, in_c] shapes (both rank 4, checked by the caller); records an
+ * error when the weights do not fit the input or have an empty window. */
+lt_status lt_transpose_conv_geom_init(lt_context *ctx, const lt_node *node, const lt_shape *in,
+                                      const lt_shape *weights, lt_transpose_conv_geom *g);
+
+/* float32 weights for lt_transpose_conv_f32: packed now into plan memory (*packed) when they
+ * are constant; else *packed = NULL and node->scratch_bytes asks for room to pack them at
+ * every invoke. */
+lt_status lt_transpose_conv_prepare_weights(lt_context *ctx, lt_node *node,
+                                            const lt_transpose_conv_geom *g,
+                                            const lt_tensor *weights, const float **packed);
+
+/* For invoke: the packed weights of lt_transpose_conv_prepare_weights, packing them into
+ * scratch first when they were not constant. */
+const float *lt_transpose_conv_packed(const lt_transpose_conv_geom *g, const float *packed,
+                                      const lt_tensor *weights, void *scratch);
+
 /* The float32 weights [out_c, k_h, k_w, in_c] rearranged as [k_h, k_w, in_c, out_c] (what
  * lt_transpose_conv_f32 reads: its inner loop then runs over contiguous output channels). */
 void lt_transpose_conv_pack_f32(const lt_transpose_conv_geom *g, const float *weights,
